@@ -1,0 +1,225 @@
+//! The task record from `recordInfo` and callbacks, read leniently: any field may be null
+//! or absent, `param` and `resultJson` are JSON strings, and types drift.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::envelope::as_i64;
+
+/// A task's state. Decide by this alone (a `waiting` record may already carry a result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Waiting,
+    Queuing,
+    Generating,
+    Success,
+    Fail,
+    /// A state the contract does not list: treated as still running.
+    Other(String),
+}
+
+impl TaskState {
+    pub fn parse(s: &str) -> TaskState {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "waiting" => TaskState::Waiting,
+            "queuing" | "queueing" => TaskState::Queuing,
+            "generating" => TaskState::Generating,
+            "success" => TaskState::Success,
+            "fail" | "failed" => TaskState::Fail,
+            _ => TaskState::Other(s.to_string()),
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, TaskState::Success | TaskState::Fail)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskState::Waiting => "waiting",
+            TaskState::Queuing => "queuing",
+            TaskState::Generating => "generating",
+            TaskState::Success => "success",
+            TaskState::Fail => "fail",
+            TaskState::Other(s) => s,
+        }
+    }
+}
+
+/// The create request as Kie echoes it back in `param`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskParam {
+    pub model: Option<String>,
+    pub call_back_url: Option<String>,
+    pub input: Map<String, Value>,
+}
+
+/// A character made by `sora-2-characters-pro`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharacterResult {
+    pub character_id: String,
+    pub character_user_name: Option<String>,
+    pub remark: Option<String>,
+}
+
+/// The parsed `resultJson`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub result_urls: Vec<String>,
+    pub watermark_urls: Vec<String>,
+    pub first_frame_url: Option<String>,
+    pub last_frame_url: Option<String>,
+    /// Text results (characters).
+    pub result_object: Option<Value>,
+}
+
+impl TaskResult {
+    pub fn character(&self) -> Option<CharacterResult> {
+        let obj = self.result_object.as_ref()?.as_object()?;
+        let character_id = str_field(obj, &["character_id", "characterId"])?;
+        Some(CharacterResult {
+            character_id,
+            character_user_name: str_field(obj, &["character_user_name", "characterUserName"]),
+            remark: str_field(obj, &["remark"]),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub task_id: Option<String>,
+    pub model: Option<String>,
+    pub state: TaskState,
+    pub param: Option<TaskParam>,
+    pub result: Option<TaskResult>,
+    pub fail_code: Option<String>,
+    pub fail_msg: Option<String>,
+    /// Milliseconds (the docs say so; some examples look like seconds).
+    pub cost_time: Option<i64>,
+    pub create_time: Option<i64>,
+    pub update_time: Option<i64>,
+    pub complete_time: Option<i64>,
+    /// 0–100.
+    pub progress: Option<f64>,
+    pub credits_consumed: Option<f64>,
+}
+
+impl TaskRecord {
+    /// Read a record from the `data` of a `recordInfo` answer or a callback.
+    pub fn from_value(data: &Value) -> TaskRecord {
+        let empty = Map::new();
+        let obj = data.as_object().unwrap_or(&empty);
+        let state = obj
+            .get("state")
+            .and_then(Value::as_str)
+            .map(TaskState::parse)
+            .or_else(|| legacy_status(obj))
+            .unwrap_or_else(|| TaskState::Other(String::new()));
+        TaskRecord {
+            task_id: str_field(obj, &["taskId", "task_id"]),
+            model: str_field(obj, &["model"]),
+            state,
+            param: obj.get("param").and_then(parse_param),
+            result: obj.get("resultJson").and_then(parse_result).or_else(|| legacy_result(obj)),
+            fail_code: obj.get("failCode").and_then(loose_string),
+            fail_msg: obj.get("failMsg").and_then(loose_string),
+            cost_time: obj.get("costTime").and_then(as_i64),
+            create_time: obj.get("createTime").and_then(as_i64),
+            update_time: obj.get("updateTime").and_then(as_i64),
+            complete_time: obj.get("completeTime").and_then(as_i64),
+            progress: obj.get("progress").and_then(as_f64).map(|p| p.clamp(0.0, 100.0)),
+            credits_consumed: obj.get("creditsConsumed").or_else(|| obj.get("consumeCredits")).and_then(as_f64),
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.state.is_final()
+    }
+}
+
+/// A callback body: the same record in an envelope whose `code` says success (200)
+/// or failure (501). The callback only hints; the poll stays the source of truth.
+pub fn parse_callback(body: &str) -> Option<(i64, TaskRecord)> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let code = v.get("code").and_then(as_i64).unwrap_or(0);
+    Some((code, TaskRecord::from_value(v.get("data")?)))
+}
+
+fn str_field(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| obj.get(*n).and_then(loose_string))
+}
+
+/// A string, or a number written as one; empty strings and nulls are `None`.
+fn loose_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `param` and `resultJson` are JSON strings; tolerate an object too.
+fn json_in_string(v: &Value) -> Option<Value> {
+    match v {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => serde_json::from_str(s).ok(),
+        Value::Object(_) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn parse_param(v: &Value) -> Option<TaskParam> {
+    let p = json_in_string(v)?;
+    let obj = p.as_object()?;
+    Some(TaskParam {
+        model: str_field(obj, &["model"]),
+        call_back_url: str_field(obj, &["callBackUrl"]),
+        input: obj.get("input").and_then(Value::as_object).cloned().unwrap_or_default(),
+    })
+}
+
+fn parse_result(v: &Value) -> Option<TaskResult> {
+    let r = json_in_string(v)?;
+    let obj = r.as_object()?;
+    Some(TaskResult {
+        result_urls: string_list(obj.get("resultUrls")),
+        watermark_urls: string_list(obj.get("resultWaterMarkUrls")),
+        first_frame_url: str_field(obj, &["firstFrameUrl"]),
+        last_frame_url: str_field(obj, &["lastFrameUrl"]),
+        result_object: obj.get("resultObject").filter(|o| !o.is_null()).cloned(),
+    })
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items.iter().filter_map(loose_string).collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Seed 001's numeric `status` (0 generating, 1 success, 2 failed), for old-style records.
+fn legacy_status(obj: &Map<String, Value>) -> Option<TaskState> {
+    match obj.get("status").and_then(as_i64)? {
+        0 => Some(TaskState::Generating),
+        1 => Some(TaskState::Success),
+        2 => Some(TaskState::Fail),
+        other => Some(TaskState::Other(other.to_string())),
+    }
+}
+
+/// Seed 001's `videoUrl`.
+fn legacy_result(obj: &Map<String, Value>) -> Option<TaskResult> {
+    let url = str_field(obj, &["videoUrl"])?;
+    Some(TaskResult { result_urls: vec![url], ..TaskResult::default() })
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what this project needs on a Debian/Ubuntu machine, and nothing that is
+# already there. Safe to run again and again.
+set -euo pipefail
+
+# System packages. Kept in one list so the README's two commands stay true.
+PACKAGES=(build-essential pkg-config curl ca-certificates libdbus-1-dev
+  # A real Secret Service for the keyring tests, in a private D-Bus session.
+  dbus-daemon gnome-keyring libsecret-tools)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Rust: the machine's toolchain if there is one, else rustup's stable.
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
