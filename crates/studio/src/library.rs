@@ -1,0 +1,552 @@
+//! The library: result files (and character results) of tasks, with the user's favourites
+//! and notes, and the gallery query over them.
+//!
+//! Paths are stored relative to the library root (see `paths`); this module never touches
+//! files. Deleting a row returns it, so the caller can delete its files.
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::db::{required, Db, StoreError};
+use crate::paths::check_relative;
+use crate::search;
+use crate::tasks::TaskStatus;
+
+/// A new kind needs a schema bump, so that an older binary refuses the library
+/// rather than failing on rows it cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    #[default]
+    Video,
+    Image,
+    /// A text result (`sora-2-characters-pro`): `text_json`, no file.
+    Character,
+}
+
+impl ResultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Video => "video",
+            ResultKind::Image => "image",
+            ResultKind::Character => "character",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResultKind> {
+        [ResultKind::Video, ResultKind::Image, ResultKind::Character].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl ToSql for ResultKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for ResultKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        ResultKind::parse(s).ok_or_else(|| FromSqlError::Other(format!("unknown result kind {s:?}").into()))
+    }
+}
+
+/// What the downloader knows about one result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewResult {
+    pub task_id: i64,
+    /// Which result of the task (its position in `resultUrls`).
+    pub idx: u32,
+    pub kind: ResultKind,
+    /// Relative to the library root; `None` for text results.
+    pub path: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub poster_path: Option<String>,
+    pub text_json: Option<Value>,
+    pub source_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultRow {
+    pub id: i64,
+    pub task_id: i64,
+    pub idx: u32,
+    pub kind: ResultKind,
+    pub path: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub poster_path: Option<String>,
+    pub favourite: bool,
+    pub notes: Option<String>,
+    pub text_json: Option<Value>,
+    pub source_url: Option<String>,
+    pub created_at: i64,
+}
+
+/// A gallery entry: the result with what the gallery shows of its task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultView {
+    #[serde(flatten)]
+    pub result: ResultRow,
+    pub model: String,
+    /// The prompt, else the first storyboard scene, else the character prompt.
+    pub prompt: Option<String>,
+    pub task_status: TaskStatus,
+    pub credits_estimated: Option<f64>,
+    pub credits_consumed: Option<f64>,
+    pub task_created_at: i64,
+    pub task_finished_at: Option<i64>,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultSort {
+    /// When the result was added.
+    #[default]
+    Date,
+    /// Credits consumed, else estimated; unknown costs last.
+    Cost,
+}
+
+/// The gallery's filters. Dates are the result's `created_at`: `from_ms` inclusive,
+/// `to_ms` exclusive. A search with nothing searchable in it (e.g. "@") filters nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultQuery {
+    pub search: Option<String>,
+    pub model: Option<String>,
+    pub kind: Option<ResultKind>,
+    pub favourites_only: bool,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub sort: ResultSort,
+    pub desc: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Default for ResultQuery {
+    fn default() -> Self {
+        ResultQuery {
+            search: None,
+            model: None,
+            kind: None,
+            favourites_only: false,
+            from_ms: None,
+            to_ms: None,
+            sort: ResultSort::Date,
+            desc: true,
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+const COLUMNS: &str = "r.id, r.task_id, r.idx, r.kind, r.path, r.size, r.sha256, r.poster_path, r.favourite, r.notes, \
+     r.text_json, r.source_url, r.created_at";
+
+const VIEW_COLUMNS: &str = "t.model, \
+     CAST(coalesce(t.input_json ->> '$.prompt', t.input_json ->> '$.shots[0].Scene', \
+                   t.input_json ->> '$.character_prompt') AS TEXT) AS prompt, \
+     t.status AS task_status, t.credits_estimated, t.credits_consumed, t.created_at AS task_created_at, \
+     t.finished_at AS task_finished_at, t.demo";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<ResultRow> {
+    let text_json = r
+        .get::<_, Option<String>>("text_json")?
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, e.into()))?;
+    Ok(ResultRow {
+        id: r.get("id")?,
+        task_id: r.get("task_id")?,
+        idx: r.get("idx")?,
+        kind: r.get("kind")?,
+        path: r.get("path")?,
+        size: r.get("size")?,
+        sha256: r.get("sha256")?,
+        poster_path: r.get("poster_path")?,
+        favourite: r.get("favourite")?,
+        notes: r.get("notes")?,
+        text_json,
+        source_url: r.get("source_url")?,
+        created_at: r.get("created_at")?,
+    })
+}
+
+fn view_from_row(r: &Row<'_>) -> rusqlite::Result<ResultView> {
+    Ok(ResultView {
+        result: from_row(r)?,
+        model: r.get("model")?,
+        prompt: r.get("prompt")?,
+        task_status: r.get("task_status")?,
+        credits_estimated: r.get("credits_estimated")?,
+        credits_consumed: r.get("credits_consumed")?,
+        task_created_at: r.get("task_created_at")?,
+        task_finished_at: r.get("task_finished_at")?,
+        demo: r.get("demo")?,
+    })
+}
+
+fn load(c: &Connection, id: i64) -> Result<ResultRow, StoreError> {
+    let row = c.query_row(&format!("SELECT {COLUMNS} FROM results r WHERE r.id = ?1"), [id], from_row).optional()?;
+    required(row, "result", id)
+}
+
+fn check_path(p: &Option<String>) -> Result<(), StoreError> {
+    match p {
+        Some(p) => check_relative(p).map_err(|e| StoreError::InvalidInput(e.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Add a result, or update it if `(task_id, idx, kind)` is already there, so a downloader
+/// run twice cannot duplicate anything. An update keeps the row's id, date, favourite and
+/// notes, and keeps a poster or source URL that the new data lacks.
+pub fn add_result(db: &Db, new: NewResult, now_ms: i64) -> Result<ResultRow, StoreError> {
+    check_path(&new.path)?;
+    check_path(&new.poster_path)?;
+    let text_json = new.text_json.as_ref().map(serde_json::to_string).transpose()?;
+    db.tx(|tx| {
+        let task: Option<i64> =
+            tx.query_row("SELECT id FROM tasks WHERE id = ?1", [new.task_id], |r| r.get(0)).optional()?;
+        required(task, "task", new.task_id)?;
+        let id: i64 = tx.query_row(
+            "INSERT INTO results (task_id, idx, kind, path, size, sha256, poster_path, text_json, source_url, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (task_id, idx, kind) DO UPDATE SET
+                path = excluded.path, size = excluded.size, sha256 = excluded.sha256,
+                poster_path = coalesce(excluded.poster_path, results.poster_path),
+                text_json = excluded.text_json,
+                source_url = coalesce(excluded.source_url, results.source_url)
+             RETURNING id",
+            params![
+                new.task_id,
+                new.idx,
+                new.kind,
+                new.path,
+                new.size,
+                new.sha256,
+                new.poster_path,
+                text_json,
+                new.source_url,
+                now_ms
+            ],
+            |r| r.get(0),
+        )?;
+        load(tx, id)
+    })
+}
+
+pub fn get_result(db: &Db, id: i64) -> Result<ResultRow, StoreError> {
+    db.with(|c| load(c, id))
+}
+
+fn update(db: &Db, id: i64, sql: &str, value: &dyn ToSql) -> Result<ResultRow, StoreError> {
+    db.tx(|tx| {
+        if tx.execute(sql, params![id, value])? == 0 {
+            return Err(StoreError::not_found("result", id));
+        }
+        load(tx, id)
+    })
+}
+
+pub fn set_poster(db: &Db, id: i64, poster_path: Option<&str>) -> Result<ResultRow, StoreError> {
+    let poster_path = poster_path.map(str::to_string);
+    check_path(&poster_path)?;
+    update(db, id, "UPDATE results SET poster_path = ?2 WHERE id = ?1", &poster_path)
+}
+
+pub fn set_favourite(db: &Db, id: i64, favourite: bool) -> Result<ResultRow, StoreError> {
+    update(db, id, "UPDATE results SET favourite = ?2 WHERE id = ?1", &favourite)
+}
+
+/// Blank notes are stored as none.
+pub fn set_notes(db: &Db, id: i64, notes: Option<&str>) -> Result<ResultRow, StoreError> {
+    let notes = notes.map(str::trim).filter(|n| !n.is_empty());
+    update(db, id, "UPDATE results SET notes = ?2 WHERE id = ?1", &notes)
+}
+
+/// Remove the row and return it, so the caller can remove its files.
+pub fn delete_result(db: &Db, id: i64) -> Result<ResultRow, StoreError> {
+    db.tx(|tx| {
+        let row = load(tx, id)?;
+        tx.execute("DELETE FROM results WHERE id = ?1", [id])?;
+        Ok(row)
+    })
+}
+
+pub fn results_for_task(db: &Db, task_id: i64) -> Result<Vec<ResultRow>, StoreError> {
+    db.with(|c| {
+        let mut st =
+            c.prepare(&format!("SELECT {COLUMNS} FROM results r WHERE r.task_id = ?1 ORDER BY r.idx, r.kind"))?;
+        let rows = st.query_map([task_id], from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    })
+}
+
+/// `WHERE` clause and its parameters. Built from only the filters that are set, so that
+/// SQLite can use the indexes (an `?n IS NULL OR ...` chain defeats them).
+fn filters(q: &ResultQuery) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(m) = &q.model {
+        clauses.push("t.model = ?");
+        args.push(Box::new(m.clone()));
+    }
+    if let Some(k) = q.kind {
+        clauses.push("r.kind = ?");
+        args.push(Box::new(k));
+    }
+    if q.favourites_only {
+        clauses.push("r.favourite = 1");
+    }
+    if let Some(from) = q.from_ms {
+        clauses.push("r.created_at >= ?");
+        args.push(Box::new(from));
+    }
+    if let Some(to) = q.to_ms {
+        clauses.push("r.created_at < ?");
+        args.push(Box::new(to));
+    }
+    if let Some(expr) = q.search.as_deref().and_then(search::match_expression) {
+        // Found by its task's prompt, or by its own notes.
+        clauses.push(
+            "(r.task_id IN (SELECT ref_id FROM search_fts WHERE search_fts MATCH ? AND kind = 'task')
+              OR r.id IN (SELECT ref_id FROM search_fts WHERE search_fts MATCH ? AND kind = 'result'))",
+        );
+        args.push(Box::new(expr.clone()));
+        args.push(Box::new(expr));
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, args)
+}
+
+/// The gallery: one page of results with their task's details.
+pub fn list_results(db: &Db, q: &ResultQuery) -> Result<Vec<ResultView>, StoreError> {
+    let (filter, mut args) = filters(q);
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let order = match q.sort {
+        ResultSort::Date => format!("r.created_at {dir}, r.id {dir}"),
+        ResultSort::Cost => {
+            format!("coalesce(t.credits_consumed, t.credits_estimated) {dir} NULLS LAST, r.created_at DESC, r.id DESC")
+        }
+    };
+    args.push(Box::new(q.limit));
+    args.push(Box::new(q.offset));
+    let sql = format!(
+        "SELECT {COLUMNS}, {VIEW_COLUMNS} FROM results r JOIN tasks t ON t.id = r.task_id {filter}
+         ORDER BY {order} LIMIT ? OFFSET ?"
+    );
+    db.with(|c| {
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(args.iter()), view_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    })
+}
+
+/// How many results match, ignoring sort and paging.
+pub fn count_results(db: &Db, q: &ResultQuery) -> Result<i64, StoreError> {
+    let (filter, args) = filters(q);
+    let sql = format!("SELECT count(*) FROM results r JOIN tasks t ON t.id = r.task_id {filter}");
+    db.with(|c| Ok(c.query_row(&sql, params_from_iter(args.iter()), |r| r.get(0))?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::{self, tests::input};
+    use serde_json::json;
+
+    fn task(db: &Db, model: &str, prompt: &str, credits: Option<f64>, now: i64) -> i64 {
+        tasks::insert_submitting(db, model, &input(json!({ "prompt": prompt })), credits, false, now).unwrap().id
+    }
+
+    fn video(task_id: i64, idx: u32) -> NewResult {
+        NewResult {
+            task_id,
+            idx,
+            kind: ResultKind::Video,
+            path: Some(format!("media/2026/03/task-{task_id}-{idx}.mp4")),
+            size: Some(1000),
+            sha256: Some("ab".into()),
+            source_url: Some("https://kie/x.mp4".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn add_is_idempotent_and_keeps_user_data() {
+        let db = Db::open_in_memory().unwrap();
+        let t = task(&db, "m", "p", None, 1);
+        let a = add_result(&db, video(t, 0), 10).unwrap();
+        set_favourite(&db, a.id, true).unwrap();
+        set_notes(&db, a.id, Some("  nice  ")).unwrap();
+        set_poster(&db, a.id, Some("posters/task-1-0.jpg")).unwrap();
+        let again = add_result(&db, NewResult { size: Some(2000), source_url: None, ..video(t, 0) }, 20).unwrap();
+        assert_eq!(again.id, a.id);
+        assert_eq!((again.size, again.created_at, again.favourite), (Some(2000), 10, true));
+        assert_eq!(again.notes.as_deref(), Some("nice"));
+        assert_eq!(again.poster_path.as_deref(), Some("posters/task-1-0.jpg"));
+        assert_eq!(again.source_url.as_deref(), Some("https://kie/x.mp4"));
+        assert_eq!(results_for_task(&db, t).unwrap().len(), 1);
+
+        let ch = add_result(
+            &db,
+            NewResult {
+                task_id: t,
+                idx: 0,
+                kind: ResultKind::Character,
+                text_json: Some(json!({"character_id": "c1"})),
+                ..Default::default()
+            },
+            30,
+        )
+        .unwrap();
+        assert_eq!((ch.path, ch.text_json), (None, Some(json!({"character_id": "c1"}))));
+        assert_eq!(results_for_task(&db, t).unwrap().len(), 2);
+        assert!(set_notes(&db, a.id, Some("   ")).unwrap().notes.is_none());
+    }
+
+    #[test]
+    fn refuses_bad_paths_and_missing_rows() {
+        let db = Db::open_in_memory().unwrap();
+        let t = task(&db, "m", "p", None, 1);
+        let bad = NewResult { path: Some("../outside.mp4".into()), ..video(t, 0) };
+        assert!(matches!(add_result(&db, bad, 1), Err(StoreError::InvalidInput(_))));
+        let bad = NewResult { poster_path: Some("/etc/x".into()), ..video(t, 0) };
+        assert!(matches!(add_result(&db, bad, 1), Err(StoreError::InvalidInput(_))));
+        assert!(matches!(add_result(&db, video(999, 0), 1), Err(StoreError::NotFound { .. })));
+        assert!(matches!(set_favourite(&db, 999, true), Err(StoreError::NotFound { .. })));
+        assert!(matches!(delete_result(&db, 999), Err(StoreError::NotFound { .. })));
+        let r = add_result(&db, video(t, 0), 1).unwrap();
+        assert!(matches!(set_poster(&db, r.id, Some("..")), Err(StoreError::InvalidInput(_))));
+        assert_eq!(delete_result(&db, r.id).unwrap(), r);
+        assert!(get_result(&db, r.id).is_err());
+    }
+
+    #[test]
+    fn gallery_filters_sorts_and_searches() {
+        let db = Db::open_in_memory().unwrap();
+        let fox = task(&db, "sora-2-text-to-video", "a fox in the snow", Some(30.0), 1);
+        let boat = task(&db, "sora-2-pro-text-to-video", "a boat at sea", Some(150.0), 2);
+        let board = tasks::insert_submitting(
+            &db,
+            "sora-2-pro-storyboard",
+            &input(json!({"shots": [{"Scene": "a lighthouse", "duration": 5}]})),
+            None,
+            true,
+            3,
+        )
+        .unwrap()
+        .id;
+        let r_fox = add_result(&db, video(fox, 0), 100).unwrap();
+        let r_boat = add_result(&db, video(boat, 0), 200).unwrap();
+        let r_img = add_result(&db, NewResult { kind: ResultKind::Image, ..video(boat, 1) }, 300).unwrap();
+        let r_board = add_result(&db, video(board, 0), 400).unwrap();
+        set_favourite(&db, r_boat.id, true).unwrap();
+        set_notes(&db, r_board.id, Some("use for the trailer")).unwrap();
+
+        let ids = |q: ResultQuery| list_results(&db, &q).unwrap().iter().map(|v| v.result.id).collect::<Vec<_>>();
+        assert_eq!(ids(ResultQuery::default()), vec![r_board.id, r_img.id, r_boat.id, r_fox.id]);
+        assert_eq!(
+            ids(ResultQuery { desc: false, limit: 2, offset: 1, ..Default::default() }),
+            vec![r_boat.id, r_img.id]
+        );
+        assert_eq!(
+            ids(ResultQuery { model: Some("sora-2-text-to-video".into()), ..Default::default() }),
+            vec![r_fox.id]
+        );
+        assert_eq!(ids(ResultQuery { kind: Some(ResultKind::Image), ..Default::default() }), vec![r_img.id]);
+        assert_eq!(ids(ResultQuery { favourites_only: true, ..Default::default() }), vec![r_boat.id]);
+        assert_eq!(
+            ids(ResultQuery { from_ms: Some(200), to_ms: Some(400), ..Default::default() }),
+            vec![r_img.id, r_boat.id]
+        );
+        // Cost: consumed, else estimated; unknown last.
+        assert_eq!(
+            ids(ResultQuery { sort: ResultSort::Cost, ..Default::default() }),
+            vec![r_img.id, r_boat.id, r_fox.id, r_board.id]
+        );
+        assert_eq!(
+            ids(ResultQuery { sort: ResultSort::Cost, desc: false, ..Default::default() }),
+            vec![r_fox.id, r_img.id, r_boat.id, r_board.id]
+        );
+        // Search by prompt, scene and notes; blank or punctuation-only searches filter nothing.
+        let s = |text: &str| ResultQuery { search: Some(text.into()), ..Default::default() };
+        assert_eq!(ids(s("fox sno")), vec![r_fox.id]);
+        assert_eq!(ids(s("lighth")), vec![r_board.id]);
+        assert_eq!(ids(s("trailer")), vec![r_board.id]);
+        assert_eq!(ids(s("BOAT")), vec![r_img.id, r_boat.id]);
+        assert_eq!(ids(s("\"* OR NEAR(")).len(), 0);
+        assert_eq!(ids(s("  @ ")).len(), 4);
+        assert_eq!(count_results(&db, &s("boat")).unwrap(), 2);
+        assert_eq!(count_results(&db, &ResultQuery { limit: 1, ..Default::default() }).unwrap(), 4);
+
+        let v = &list_results(&db, &s("lighthouse")).unwrap()[0];
+        assert_eq!(
+            (v.model.as_str(), v.prompt.as_deref(), v.demo),
+            ("sora-2-pro-storyboard", Some("a lighthouse"), true)
+        );
+        let v = &list_results(&db, &s("fox")).unwrap()[0];
+        assert_eq!(
+            (v.prompt.as_deref(), v.credits_estimated, v.task_status),
+            (Some("a fox in the snow"), Some(30.0), TaskStatus::Submitting)
+        );
+        let json = serde_json::to_value(v).unwrap();
+        assert_eq!(json["kind"], "video");
+        assert_eq!(json["model"], "sora-2-text-to-video");
+    }
+
+    /// The gallery must stay quick with a big library; the bound is loose for debug builds
+    /// on a slow CI machine (release is far quicker).
+    #[test]
+    fn gallery_is_fast_at_ten_thousand_results() {
+        let db = Db::open_in_memory().unwrap();
+        let models = ["sora-2-text-to-video", "sora-2-pro-text-to-video", "sora-2-pro-storyboard"];
+        let words = ["fox", "snow", "boat", "sea", "city", "night", "forest", "robot", "dance", "rain"];
+        db.tx(|tx| {
+            for i in 0..10_000i64 {
+                let prompt = format!("a {} and a {} number {i}", words[(i % 10) as usize], words[(i * 7 % 10) as usize]);
+                let input = serde_json::to_string(&json!({ "prompt": prompt })).unwrap();
+                tx.execute(
+                    "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_consumed)
+                     VALUES (?1, ?2, 'succeeded', ?3, ?3, ?4)",
+                    params![models[(i % 3) as usize], input, i, (i % 50) as f64],
+                )?;
+                let task_id = tx.last_insert_rowid();
+                tx.execute(
+                    "INSERT INTO results (task_id, idx, kind, path, favourite, created_at) VALUES (?1, 0, 'video', ?2, ?3, ?4)",
+                    params![task_id, format!("media/2026/03/task-{task_id}-0.mp4"), i % 10 == 0, i],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let queries = [
+            ResultQuery::default(),
+            ResultQuery { offset: 9_000, ..Default::default() },
+            ResultQuery { model: Some(models[1].into()), ..Default::default() },
+            ResultQuery { sort: ResultSort::Cost, ..Default::default() },
+            ResultQuery { favourites_only: true, from_ms: Some(5_000), ..Default::default() },
+            ResultQuery { search: Some("snow rob".into()), ..Default::default() },
+            ResultQuery { search: Some("robot".into()), model: Some(models[0].into()), ..Default::default() },
+        ];
+        for q in &queries {
+            let start = std::time::Instant::now();
+            let page = list_results(&db, q).unwrap();
+            let n = count_results(&db, q).unwrap();
+            let took = start.elapsed();
+            assert!(!page.is_empty() && n > 0, "{q:?}");
+            assert!(took < std::time::Duration::from_millis(500), "{q:?} took {took:?}");
+        }
+        assert_eq!(count_results(&db, &ResultQuery::default()).unwrap(), 10_000);
+        assert_eq!(
+            count_results(&db, &ResultQuery { search: Some("snow rob".into()), ..Default::default() }).unwrap(),
+            1_000
+        );
+    }
+}

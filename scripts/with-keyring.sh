@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs a command with a real Secret Service: a private D-Bus session with gnome-keyring
+# unlocked by a throwaway password, and a throwaway HOME so no real keyring is touched.
+# Usage: scripts/with-keyring.sh <command...>
+set -euo pipefail
+if [ -z "${KIE_KEYRING_INNER:-}" ]; then
+  export KIE_KEYRING_INNER=1
+  exec dbus-run-session -- "$0" "$@"
+fi
+# Keep the toolchain reachable after HOME moves.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export HOME="$(mktemp -d)"
+export XDG_DATA_HOME="$HOME/.local/share" XDG_RUNTIME_DIR="$HOME/run"
+mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+eval "$(printf '%s' kie-test-password | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+# Fail loudly rather than let keyring tests skip: prove the Secret Service answers.
+printf 'probe' | secret-tool store --label=kie-probe kie-probe 1
+[ "$(secret-tool lookup kie-probe 1)" = "probe" ] || { echo "with-keyring: the Secret Service does not work" >&2; exit 1; }
+secret-tool clear kie-probe 1
+export KIE_TEST_SECRET_SERVICE=1
+trap 'pkill -P $$ gnome-keyring-d 2>/dev/null || true; rm -rf "$HOME"' EXIT
+"$@"
