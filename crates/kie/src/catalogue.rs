@@ -22,13 +22,13 @@ pub fn credits_to_usd(credits: f64) -> f64 {
     (credits * CREDIT_USD * 1e6).round() / 1e6
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Catalogue {
     pub models: Vec<ModelSpec>,
 }
 
 /// What a model makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputKind {
     Video,
@@ -39,7 +39,7 @@ pub enum OutputKind {
     Text,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// The API's model name, sent as `model`.
@@ -62,7 +62,7 @@ pub struct ModelSpec {
 }
 
 /// The kind of value a field holds. Validation is generic over these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     Text,
@@ -81,7 +81,7 @@ pub enum FieldType {
 }
 
 /// Which control a UI renders for the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Widget {
     Text,
@@ -118,7 +118,7 @@ impl Widget {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// The API's key. Empty for a list's `items`.
@@ -180,7 +180,7 @@ impl FieldSpec {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     pub value: Value,
@@ -190,7 +190,7 @@ pub struct ChoiceOption {
 }
 
 /// Every limit a field may have; each applies only to the types it names.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Text and URLs: length in characters (not bytes).
@@ -244,7 +244,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// A rule involving more than one field.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossRule {
     /// The `item_key` numbers of the objects in list `list` add up to at most the value of
@@ -264,7 +264,7 @@ pub enum CrossRule {
 }
 
 /// Prices in credits, as rules on field values; the first whose `when` all match wins.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
     /// True when the figures are this project's guess rather than a published price.
@@ -276,7 +276,7 @@ pub struct Pricing {
     pub rules: Vec<PriceRule>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct PriceRule {
     /// Field values this price applies to (after defaults and normalizing); empty: always.

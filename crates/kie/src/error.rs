@@ -47,7 +47,7 @@ impl Failure {
 const MAX_BODY: usize = 4096;
 
 /// Stable, closed set of error codes. The UI and CLI branch on these, never on message text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,

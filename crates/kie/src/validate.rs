@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::catalogue::{CrossRule, FieldSpec, FieldType, ModelSpec};
 
 /// One thing wrong with the input, in words a non-technical user understands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Problem {
     /// The input field, e.g. `prompt`, `image_urls[1]` or `shots[2].duration` (indexes
     /// count from 0 here; messages count from 1).

@@ -514,3 +514,52 @@ async fn create_window_keeps_us_under_kies_limit() {
     assert_eq!(e.code(), ErrorCode::RateLimited);
     assert!(e.retry_after().is_some());
 }
+
+/// The simulator signs callbacks independently of the client's code; the client's
+/// `verify` and `parse_callback` must accept them, and refuse a tampered one.
+#[tokio::test]
+async fn signed_callbacks_verify_with_the_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cb_url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let client = client_for(&sim);
+    let task_id = client.create_task(t2v(), &input(json!({"prompt": "p"})), Some(&cb_url)).await.unwrap();
+    let (mut sock, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await.unwrap().unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Read headers and the announced body.
+    loop {
+        let n = sock.read(&mut buf).await.unwrap();
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .unwrap_or(0);
+            if body.len() >= len {
+                break;
+            }
+        }
+        assert!(n > 0, "connection closed early");
+    }
+    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {name} header"))
+    };
+    let ts: i64 = header(kie::callback::TIMESTAMP_HEADER).parse().unwrap();
+    let sig = header(kie::callback::SIGNATURE_HEADER);
+    let (code, rec) = kie::record::parse_callback(body).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(rec.task_id.as_deref(), Some(task_id.as_str()));
+    assert_eq!(rec.state, TaskState::Success);
+    let key = ApiKey::new(KEY).unwrap();
+    assert!(kie::callback::verify(&key, &task_id, ts, &sig, ts, 300));
+    assert!(!kie::callback::verify(&key, "another-task", ts, &sig, ts, 300));
+    assert!(!kie::callback::verify(&ApiKey::new("other").unwrap(), &task_id, ts, &sig, ts, 300));
+}

@@ -23,7 +23,7 @@ pub struct NewCharacter {
     pub origin_task_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Character {
     pub id: i64,
     /// Without the `@`.

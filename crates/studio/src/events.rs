@@ -6,7 +6,7 @@ use crate::characters::Character;
 use crate::library::ResultRow;
 use crate::tasks::Task;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StudioEvent {
     /// A task's state, progress or details changed; the whole row, so a listener never

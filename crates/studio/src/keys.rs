@@ -10,7 +10,7 @@ pub const SERVICE: &str = "ai.kie.studio";
 const ACCOUNT: &str = "api-key";
 pub const ENV_VAR: &str = "KIE_API_KEY";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     Environment,
@@ -18,7 +18,7 @@ pub enum KeySource {
 }
 
 /// What the UI may know about the key: whether there is one, where, and its last four.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KeyStatus {
     pub set: bool,
     pub source: Option<KeySource>,

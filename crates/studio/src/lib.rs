@@ -2,6 +2,7 @@
 //! the SQLite store (task journal, results, characters, settings) and its full-text search.
 //! No Tauri here, ever: the app is a thin shell over this crate.
 
+pub mod api;
 pub mod characters;
 pub mod cli;
 pub mod clock;

@@ -16,7 +16,7 @@ use crate::tasks::TaskStatus;
 
 /// A new kind needs a schema bump, so that an older binary refuses the library
 /// rather than failing on rows it cannot read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultKind {
     #[default]
@@ -69,7 +69,7 @@ pub struct NewResult {
     pub source_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ResultRow {
     pub id: i64,
     pub task_id: i64,
@@ -87,7 +87,7 @@ pub struct ResultRow {
 }
 
 /// A gallery entry: the result with what the gallery shows of its task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ResultView {
     #[serde(flatten)]
     pub result: ResultRow,
@@ -102,7 +102,7 @@ pub struct ResultView {
     pub demo: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultSort {
     /// When the result was added.
@@ -114,7 +114,9 @@ pub enum ResultSort {
 
 /// The gallery's filters. Dates are the result's `created_at`: `from_ms` inclusive,
 /// `to_ms` exclusive. A search with nothing searchable in it (e.g. "@") filters nothing.
-#[derive(Debug, Clone, PartialEq)]
+/// Gallery filters; from the window as JSON, every field optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
 pub struct ResultQuery {
     pub search: Option<String>,
     pub model: Option<String>,

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 
 use crate::db::{required, Db, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Written before the create request leaves; no Kie id yet.
@@ -102,7 +102,7 @@ impl FromSql for TaskStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Task {
     pub id: i64,
     pub model: String,
