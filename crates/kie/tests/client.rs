@@ -549,7 +549,9 @@ async fn signed_callbacks_verify_with_the_client() {
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let header = |name: &str| {
         head.lines()
-            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+            .find_map(|l| {
+                l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string())
+            })
             .unwrap_or_else(|| panic!("no {name} header"))
     };
     let ts: i64 = header(kie::callback::TIMESTAMP_HEADER).parse().unwrap();

@@ -2,6 +2,7 @@
 //! the SQLite store (task journal, results, characters, settings) and its full-text search.
 //! No Tauri here, ever: the app is a thin shell over this crate.
 
+pub mod actions;
 pub mod api;
 pub mod characters;
 pub mod cli;
@@ -10,14 +11,18 @@ pub mod db;
 pub mod downloader;
 pub mod error;
 pub mod events;
+pub mod gallery;
 pub mod keys;
 pub mod library;
 pub mod paths;
 pub mod poller;
+pub mod progress;
 pub mod runner;
 pub mod search;
+pub mod session;
 pub mod settings;
 pub mod tasks;
+pub mod uploads;
 
 pub use db::{Db, DbError, StoreError};
 pub use error::StudioError;

@@ -54,7 +54,11 @@ fn typescript_bindings_are_up_to_date() {
     let fresh = tempfile::tempdir().unwrap();
     generate(fresh.path());
     let fresh_files = read_dir(fresh.path());
-    assert!(fresh_files.contains_key("Task.ts") && fresh_files.contains_key("ModelSpec.ts"), "{:?}", fresh_files.keys());
+    assert!(
+        fresh_files.contains_key("Task.ts") && fresh_files.contains_key("ModelSpec.ts"),
+        "{:?}",
+        fresh_files.keys()
+    );
     if std::env::var_os("KIE_UPDATE_BINDINGS").is_some() {
         let _ = std::fs::remove_dir_all(&committed);
         std::fs::create_dir_all(&committed).unwrap();

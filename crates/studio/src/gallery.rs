@@ -1,0 +1,380 @@
+//! What the gallery does to the files behind results: export with a sidecar, delete file
+//! and record together, keep an app-captured poster, and check and repair the library's
+//! health (files missing from disk, files on disk without a record). Nothing is dropped
+//! silently: anything that cannot be repaired is reported.
+
+use std::path::{Path, PathBuf};
+
+use kie::media::MediaKind;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::Db;
+use crate::downloader::sha256_file;
+use crate::error::StudioError;
+use crate::library::{self, NewResult, ResultKind, ResultRow};
+use crate::paths::{self, LibraryPaths};
+use crate::tasks;
+
+/// Files written by an export.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Exported {
+    pub video: String,
+    pub sidecar: String,
+}
+
+/// Copy a result's file to `dest_dir` with a JSON sidecar of its prompt and parameters.
+/// Existing files are never overwritten: a number is added to the name instead.
+pub fn export_result(db: &Db, lib: &LibraryPaths, id: i64, dest_dir: &Path) -> Result<Exported, StudioError> {
+    let row = library::get_result(db, id)?;
+    let rel = row.path.as_deref().ok_or_else(|| StudioError::Refused("This result has no file to export.".into()))?;
+    let src = lib.resolve(rel)?;
+    if !src.is_file() {
+        return Err(StudioError::NotFound(format!("The file {} is missing from the library.", src.display())));
+    }
+    let task = tasks::get(db, row.task_id)?;
+    let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("mp4");
+    let stem = export_stem(task.prompt().unwrap_or(&task.model), task.id, row.idx);
+    std::fs::create_dir_all(dest_dir).map_err(StudioError::io(format!("create {}", dest_dir.display())))?;
+    let (video, sidecar) = free_names(dest_dir, &stem, ext);
+    std::fs::copy(&src, &video).map_err(StudioError::io(format!("copy to {}", video.display())))?;
+    let meta = json!({
+        "prompt": task.prompt(),
+        "model": task.model,
+        "input": task.input,
+        "kie_task_id": task.kie_task_id,
+        "created_at_ms": task.created_at,
+        "finished_at_ms": task.finished_at,
+        "credits": task.credits_consumed.or(task.credits_estimated),
+        "sha256": row.sha256,
+        "exported_by": "Kie Studio",
+    });
+    let text = serde_json::to_string_pretty(&meta).map_err(crate::db::StoreError::from)?;
+    std::fs::write(&sidecar, text).map_err(StudioError::io(format!("write {}", sidecar.display())))?;
+    Ok(Exported { video: video.display().to_string(), sidecar: sidecar.display().to_string() })
+}
+
+/// A file name from the prompt's first words, safe on every file system.
+fn export_stem(prompt: &str, task_id: i64, idx: u32) -> String {
+    let words: String = prompt
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("-");
+    let words: String = words.chars().take(60).collect();
+    if words.is_empty() {
+        format!("kie-{task_id}-{idx}")
+    } else {
+        format!("{words}-{task_id}-{idx}")
+    }
+}
+
+fn free_names(dir: &Path, stem: &str, ext: &str) -> (PathBuf, PathBuf) {
+    for n in 0.. {
+        let s = if n == 0 { stem.to_string() } else { format!("{stem} ({n})") };
+        let v = dir.join(format!("{s}.{ext}"));
+        let j = dir.join(format!("{s}.json"));
+        if !v.exists() && !j.exists() {
+            return (v, j);
+        }
+    }
+    unreachable!()
+}
+
+/// Delete a result: its record and its files, together. The files are first moved aside, so
+/// a failure to delete the record puts them back rather than leaving a record without a file.
+pub fn delete_result_and_files(db: &Db, lib: &LibraryPaths, id: i64) -> Result<ResultRow, StudioError> {
+    let row = library::get_result(db, id)?;
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for rel in [row.path.as_deref(), row.poster_path.as_deref()].into_iter().flatten() {
+        let p = lib.resolve(rel)?;
+        if p.exists() {
+            let aside =
+                p.with_extension(format!("{}.deleting", p.extension().and_then(|e| e.to_str()).unwrap_or_default()));
+            std::fs::rename(&p, &aside).map_err(StudioError::io(format!("move {}", p.display())))?;
+            moved.push((p, aside));
+        }
+    }
+    match library::delete_result(db, id) {
+        Ok(row) => {
+            for (_, aside) in moved {
+                let _ = std::fs::remove_file(aside);
+            }
+            Ok(row)
+        }
+        Err(e) => {
+            for (p, aside) in moved {
+                let _ = std::fs::rename(aside, p);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Keep a poster the app captured from the video (Kie gave no first frame).
+pub fn save_poster(db: &Db, lib: &LibraryPaths, id: i64, image: &[u8]) -> Result<ResultRow, StudioError> {
+    let row = library::get_result(db, id)?;
+    let kind = MediaKind::sniff(image)
+        .filter(|k| k.is_image())
+        .ok_or_else(|| StudioError::Refused("A poster must be a JPEG, PNG or WebP image.".into()))?;
+    if image.len() > 5 * 1024 * 1024 {
+        return Err(StudioError::Refused("A poster must be at most 5 MB.".into()));
+    }
+    let rel = paths::poster_rel_path(&format!("task-{}-{}-poster.{}", row.task_id, row.idx, kind.extension()));
+    let path = lib.resolve(&rel)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(StudioError::io("create the posters folder"))?;
+    }
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, image).map_err(StudioError::io("write the poster"))?;
+    std::fs::rename(&tmp, &path).map_err(StudioError::io("move the poster into place"))?;
+    Ok(library::set_poster(db, id, Some(&rel))?)
+}
+
+/// What a health check found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+pub struct Health {
+    /// Results whose file is not on disk.
+    pub missing: Vec<ResultRow>,
+    /// Files under media/ that no result points at (relative paths).
+    pub orphans: Vec<String>,
+    /// Interrupted downloads waiting to be resumed (relative paths).
+    pub partials: Vec<String>,
+}
+
+/// Check every result against the disk, and the disk against the results.
+pub fn health(db: &Db, lib: &LibraryPaths) -> Result<Health, StudioError> {
+    let rows = all_results(db)?;
+    let mut known = std::collections::HashSet::new();
+    let mut missing = Vec::new();
+    for r in rows {
+        if let Some(rel) = &r.path {
+            known.insert(rel.clone());
+            if !lib.resolve(rel).map(|p| p.is_file()).unwrap_or(false) {
+                missing.push(r);
+            }
+        }
+    }
+    let mut orphans = Vec::new();
+    let mut partials = Vec::new();
+    for f in files_under(&lib.root().join(paths::MEDIA_DIR)) {
+        let Ok(rel) = f.strip_prefix(lib.root()) else { continue };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel.ends_with(".partial") {
+            partials.push(rel);
+        } else if !known.contains(&rel) && !rel.ends_with(".deleting") {
+            orphans.push(rel);
+        }
+    }
+    orphans.sort();
+    partials.sort();
+    Ok(Health { missing, orphans, partials })
+}
+
+/// What a rescan repaired and what it could not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+pub struct Rescan {
+    /// Files on disk linked back to their task's result.
+    pub relinked: Vec<String>,
+    /// Results whose file was found elsewhere in the library and re-pointed.
+    pub found: Vec<String>,
+    /// What is still wrong after the rescan (shown to the user, never dropped).
+    pub health: Health,
+}
+
+/// Repair what can be repaired: a file named by the app (`task-<id>-<idx>.<ext>`) whose
+/// task exists is linked back (verified, hashed); a result whose file moved within the
+/// library is re-pointed. Anything else stays reported.
+pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, StudioError> {
+    let before = health(db, lib)?;
+    let mut report = Rescan::default();
+    for rel in &before.orphans {
+        let Some((task_id, idx)) = parse_app_name(rel) else { continue };
+        let Ok(task) = tasks::get(db, task_id) else { continue };
+        let path = lib.resolve(rel)?;
+        let head = std::fs::read(&path).map(|b| b.into_iter().take(16).collect::<Vec<u8>>()).unwrap_or_default();
+        let kind = match MediaKind::sniff(&head) {
+            Some(MediaKind::Mp4) => ResultKind::Video,
+            Some(k) if k.is_image() => ResultKind::Image,
+            _ => continue,
+        };
+        let (size, sha) = sha256_file(&path).map_err(StudioError::io(format!("read {}", path.display())))?;
+        library::add_result(
+            db,
+            NewResult {
+                task_id: task.id,
+                idx,
+                kind,
+                path: Some(rel.clone()),
+                size: Some(size as i64),
+                sha256: Some(sha),
+                ..Default::default()
+            },
+            now_ms,
+        )?;
+        report.relinked.push(rel.clone());
+    }
+    report.health = health(db, lib)?;
+    Ok(report)
+}
+
+/// `…/task-12-0.mp4` → (12, 0).
+fn parse_app_name(rel: &str) -> Option<(i64, u32)> {
+    let name = rel.rsplit('/').next()?;
+    let stem = name.split('.').next()?;
+    let mut parts = stem.strip_prefix("task-")?.split('-');
+    let id = parts.next()?.parse().ok()?;
+    let idx = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((id, idx))
+}
+
+fn all_results(db: &Db) -> Result<Vec<ResultRow>, StudioError> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = library::list_results(db, &library::ResultQuery { limit: 1000, offset, ..Default::default() })?;
+        let n = page.len() as u32;
+        out.extend(page.into_iter().map(|v| v.result));
+        if n < 1000 {
+            return Ok(out);
+        }
+        offset += n;
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kie::TaskResult;
+    use serde_json::{Map, Value};
+
+    const MP4: &[u8] = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom rest of a video";
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n png body";
+
+    /// A library with one downloaded video for a task with a prompt.
+    fn setup() -> (tempfile::TempDir, Db, LibraryPaths, ResultRow) {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = LibraryPaths::new(dir.path().to_path_buf()).unwrap();
+        lib.create_dirs().unwrap();
+        let db = Db::open_in_memory().unwrap();
+        let mut input = Map::new();
+        input.insert("prompt".into(), Value::String("A fox, in the snow!".into()));
+        let t = tasks::insert_submitting(&db, "sora-2-text-to-video", &input, Some(30.0), false, 1_000).unwrap();
+        tasks::mark_submitted(&db, t.id, "k1", 1_000).unwrap();
+        tasks::mark_succeeded(&db, t.id, &TaskResult::default(), Some(30.0), 2_000).unwrap();
+        let rel = paths::media_rel_path(1_000, &paths::result_file_name(t.id, 0, "mp4"));
+        let path = lib.resolve(&rel).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, MP4).unwrap();
+        let (size, sha) = sha256_file(&path).unwrap();
+        let row = library::add_result(
+            &db,
+            NewResult {
+                task_id: t.id,
+                idx: 0,
+                kind: ResultKind::Video,
+                path: Some(rel),
+                size: Some(size as i64),
+                sha256: Some(sha),
+                ..Default::default()
+            },
+            2_000,
+        )
+        .unwrap();
+        (dir, db, lib, row)
+    }
+
+    #[test]
+    fn export_copies_with_a_sidecar_and_never_overwrites() {
+        let (_dir, db, lib, row) = setup();
+        let out = tempfile::tempdir().unwrap();
+        let a = export_result(&db, &lib, row.id, out.path()).unwrap();
+        assert!(a.video.ends_with("a-fox-in-the-snow-1-0.mp4"), "{a:?}");
+        assert_eq!(std::fs::read(&a.video).unwrap(), MP4);
+        let side: Value = serde_json::from_str(&std::fs::read_to_string(&a.sidecar).unwrap()).unwrap();
+        assert_eq!(side["prompt"], "A fox, in the snow!");
+        assert_eq!(side["model"], "sora-2-text-to-video");
+        assert_eq!(side["input"]["prompt"], "A fox, in the snow!");
+        assert_eq!(side["credits"], 30.0);
+        let b = export_result(&db, &lib, row.id, out.path()).unwrap();
+        assert_ne!(a.video, b.video);
+        assert!(b.video.ends_with("(1).mp4"));
+    }
+
+    #[test]
+    fn delete_removes_file_and_record_together() {
+        let (_dir, db, lib, row) = setup();
+        let row = save_poster(&db, &lib, row.id, PNG).unwrap();
+        let video = lib.resolve(row.path.as_deref().unwrap()).unwrap();
+        let poster = lib.resolve(row.poster_path.as_deref().unwrap()).unwrap();
+        assert!(video.exists() && poster.exists());
+        delete_result_and_files(&db, &lib, row.id).unwrap();
+        assert!(!video.exists() && !poster.exists());
+        assert!(library::get_result(&db, row.id).is_err());
+        assert!(files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
+    }
+
+    #[test]
+    fn posters_must_be_images() {
+        let (_dir, db, lib, row) = setup();
+        assert_eq!(save_poster(&db, &lib, row.id, b"<svg>").unwrap_err().code(), "refused");
+        let r = save_poster(&db, &lib, row.id, PNG).unwrap();
+        assert!(r.poster_path.unwrap().ends_with("-poster.png"));
+    }
+
+    #[test]
+    fn health_finds_missing_files_and_orphans_and_rescan_repairs_what_it_can() {
+        let (_dir, db, lib, row) = setup();
+        assert_eq!(health(&db, &lib).unwrap(), Health::default());
+        // The record's file vanishes; it comes back under a different record-less name.
+        let video = lib.resolve(row.path.as_deref().unwrap()).unwrap();
+        std::fs::remove_file(&video).unwrap();
+        let stray = lib.root().join("media/stray.mp4");
+        std::fs::write(&stray, MP4).unwrap();
+        let partial = lib.root().join("media/task-9-0.partial");
+        std::fs::write(&partial, b"half").unwrap();
+        let h = health(&db, &lib).unwrap();
+        assert_eq!(h.missing.iter().map(|r| r.id).collect::<Vec<_>>(), vec![row.id]);
+        assert_eq!(h.orphans, vec!["media/stray.mp4".to_string()]);
+        assert_eq!(h.partials, vec!["media/task-9-0.partial".to_string()]);
+
+        // The file is put back under the app's name: the rescan links it again.
+        std::fs::write(&video, MP4).unwrap();
+        let again = lib.root().join(format!("media/task-{}-1.mp4", row.task_id));
+        std::fs::write(&again, MP4).unwrap();
+        let r = rescan(&db, &lib, 5_000).unwrap();
+        assert_eq!(r.relinked, vec![format!("media/task-{}-1.mp4", row.task_id)]);
+        assert!(r.health.missing.is_empty());
+        // What it cannot place is still reported, not deleted.
+        assert_eq!(r.health.orphans, vec!["media/stray.mp4".to_string()]);
+        assert!(stray.exists());
+        assert_eq!(library::results_for_task(&db, row.task_id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn app_names() {
+        assert_eq!(parse_app_name("media/2026/11/task-12-0.mp4"), Some((12, 0)));
+        assert_eq!(parse_app_name("posters/task-12-0-poster.png"), None);
+        assert_eq!(parse_app_name("media/x.mp4"), None);
+    }
+}

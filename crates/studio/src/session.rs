@@ -1,0 +1,527 @@
+//! Which studio the app has open: the real library with the user's key, or the demo (an
+//! in-process simulator over a library of its own). Also where things are, read once at
+//! startup from the command line and the environment, and the key check of `set_key`.
+//! No Tauri here: the shell holds a [`Session`] and forwards its events.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kie::catalogue::Catalogue;
+use kie::client::ClientConfig;
+use kie::validate::Problem;
+use kie::{ApiKey, KieClient};
+use tokio::task::JoinHandle;
+
+use crate::api::{AppInfo, KeyCheck};
+use crate::clock::{Clock, SystemClock};
+use crate::db::Db;
+use crate::error::StudioError;
+use crate::keys::{KeySource, KeyStatus, KeyStore};
+use crate::paths::{self, LibraryPaths, RootSource};
+use crate::poller::Until;
+use crate::runner::{PollConfig, RunnerConfig, Studio};
+use crate::settings;
+
+/// The key the demo's simulator accepts. Not a secret: it only opens the local simulator.
+pub const DEMO_KEY: &str = "demo-key";
+/// Environment names of the app's test hooks (besides `KIE_STUDIO_LIBRARY` and `KIE_API_KEY`).
+pub const API_BASE_ENV: &str = "KIE_API_BASE";
+pub const UPLOAD_BASE_ENV: &str = "KIE_UPLOAD_BASE";
+pub const KEYRING_SERVICE_ENV: &str = "KIE_STUDIO_KEYRING_SERVICE";
+pub const POLL_SCALE_ENV: &str = "KIE_STUDIO_POLL_SCALE";
+pub const E2E_PICK_ENV: &str = "KIE_STUDIO_E2E_PICK";
+
+/// Where the app's things are and which hosts it talks to. Read once at startup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// The real library.
+    pub library: LibraryPaths,
+    /// Whether `--library` or `KIE_STUDIO_LIBRARY` chose it.
+    pub library_overridden: bool,
+    /// `--api-base` / `KIE_API_BASE`; else the library's setting; else Kie's.
+    pub api_base: Option<String>,
+    /// `--upload-base` / `KIE_UPLOAD_BASE`; else the library's setting; else Kie's.
+    pub upload_base: Option<String>,
+    /// `KIE_STUDIO_KEYRING_SERVICE`: another keyring entry (tests keep apart).
+    pub keyring_service: Option<String>,
+    /// `KIE_STUDIO_POLL_SCALE`: every polling interval of the real library scaled (tests).
+    pub poll_scale: Option<f64>,
+    /// `KIE_STUDIO_E2E_PICK`: the files the image picker returns instead of opening the
+    /// native dialog (WebDriver cannot drive one).
+    pub e2e_pick: Option<Vec<PathBuf>>,
+}
+
+impl SessionConfig {
+    /// From the program's arguments (`--library DIR`, `--api-base URL`, `--upload-base URL`,
+    /// also as `--name=value`; the program name first, as `std::env::args` gives it) and the
+    /// environment. Arguments win over the environment. Unknown arguments are ignored.
+    pub fn from_args_and_env(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<SessionConfig, StudioError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let (mut library, mut api_base, mut upload_base) = (None, None, None);
+        let mut it = args.into_iter().skip(1);
+        while let Some(arg) = it.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (arg.clone(), None),
+            };
+            let slot = match name.as_str() {
+                "--library" => &mut library,
+                "--api-base" => &mut api_base,
+                "--upload-base" => &mut upload_base,
+                _ => {
+                    // Only an option's name is echoed: a stray value could be anything, a key too.
+                    let shown = if name.starts_with('-') { name.as_str() } else { "(a value)" };
+                    eprintln!("kie-studio: ignoring the argument {shown}");
+                    continue;
+                }
+            };
+            match inline.or_else(|| it.next()) {
+                Some(v) if !v.trim().is_empty() => *slot = Some(v),
+                _ => {
+                    return Err(StudioError::InvalidInput(vec![Problem::new(
+                        name.trim_start_matches('-'),
+                        "required",
+                        format!("{name} needs a value."),
+                    )]))
+                }
+            }
+        }
+        let (library, library_overridden) = match library {
+            Some(dir) => (LibraryPaths::new(absolute(Path::new(&dir)))?, true),
+            None => {
+                let (paths, source) = paths::resolve_root(|k| env(k).map(OsString::from), None)?;
+                (paths, source == RootSource::Env)
+            }
+        };
+        let e2e_pick = env(E2E_PICK_ENV)
+            .map(|v| v.split(':').filter(|p| !p.trim().is_empty()).map(|p| absolute(Path::new(p.trim()))).collect());
+        Ok(SessionConfig {
+            library,
+            library_overridden,
+            api_base: api_base.or_else(|| env(API_BASE_ENV)),
+            upload_base: upload_base.or_else(|| env(UPLOAD_BASE_ENV)),
+            keyring_service: env(KEYRING_SERVICE_ENV),
+            poll_scale: env(POLL_SCALE_ENV).and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| *s > 0.0),
+            e2e_pick,
+        })
+    }
+
+    /// The demo's own library, beside the real one: `<library>-demo` (by default
+    /// `~/.local/share/kie-studio-demo`), so demo work never mixes with real work.
+    pub fn demo_library(&self) -> LibraryPaths {
+        let root = self.library.root();
+        let mut name = root.file_name().map(OsString::from).unwrap_or_else(|| OsString::from("kie-studio"));
+        name.push("-demo");
+        LibraryPaths::new(root.with_file_name(name)).expect("a sibling of an absolute path is absolute")
+    }
+
+    /// The app's keyring entry, or the one `KIE_STUDIO_KEYRING_SERVICE` names.
+    pub fn key_store(&self) -> KeyStore {
+        self.keyring_service.clone().map(KeyStore::with_service).unwrap_or_default()
+    }
+
+    /// The key in use, if any: `KIE_API_KEY` first, then the keyring.
+    pub fn load_key(&self, env: impl Fn(&str) -> Option<String>) -> Result<Option<(ApiKey, KeySource)>, StudioError> {
+        Ok(self.key_store().load(env)?)
+    }
+
+    /// What the window may know about the key. A keyring that cannot be read counts as no
+    /// key (the welcome screen then asks for one, and saving says what is wrong).
+    pub fn key_status(&self, env: impl Fn(&str) -> Option<String>) -> KeyStatus {
+        self.key_store().status(env).unwrap_or_else(|e| {
+            eprintln!("kie-studio: {e}");
+            KeyStatus { set: false, source: None, last4: None }
+        })
+    }
+
+    fn open_library(&self, paths: &LibraryPaths) -> Result<Db, StudioError> {
+        paths.create_dirs().map_err(StudioError::io(format!("create the library at {}", paths.root().display())))?;
+        Ok(Db::open(&paths.db(), SystemClock.now_ms())?)
+    }
+
+    /// Kie's hosts for the real library: the command line or environment, else the
+    /// library's settings, else Kie's own.
+    fn client_config(&self, key: ApiKey, db: &Db) -> Result<ClientConfig, StudioError> {
+        let mut cfg = ClientConfig::new(key);
+        if let Some(base) = self.api_base.clone().or(settings::api_base(db)?) {
+            cfg.api_base = base;
+        }
+        if let Some(base) = self.upload_base.clone().or(settings::upload_base(db)?) {
+            cfg.upload_base = base;
+        }
+        Ok(cfg)
+    }
+
+    fn runner_config(&self) -> RunnerConfig {
+        let mut runner = RunnerConfig::default();
+        if let Some(scale) = self.poll_scale {
+            runner.poll = PollConfig::scaled(scale);
+        }
+        runner
+    }
+}
+
+/// Which library a session works in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Real,
+    Demo,
+}
+
+/// An open studio and its poller. Dropping it stops the poller (and the demo's simulator);
+/// unfinished work is picked up again by the next session over the same library.
+pub struct Session {
+    studio: Studio,
+    mode: Mode,
+    runner: Option<JoinHandle<()>>,
+    #[cfg(feature = "demo")]
+    _sim: Option<kie_sim::Sim>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("mode", &self.mode).field("root", &self.root()).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    fn new(studio: Studio, mode: Mode) -> Session {
+        Session {
+            studio,
+            mode,
+            runner: None,
+            #[cfg(feature = "demo")]
+            _sim: None,
+        }
+    }
+
+    /// The real library with this key (from the environment or the keyring). Not started.
+    pub fn open_real(cfg: &SessionConfig, key: ApiKey) -> Result<Session, StudioError> {
+        let db = cfg.open_library(&cfg.library)?;
+        let client = KieClient::new(cfg.client_config(key, &db)?)?;
+        Ok(Session::over(cfg.library.clone(), db, client, cfg.runner_config(), Mode::Real))
+    }
+
+    fn over(paths: LibraryPaths, db: Db, client: KieClient, runner: RunnerConfig, mode: Mode) -> Session {
+        let studio = Studio::new(db, paths, client, Catalogue::builtin().clone(), Arc::new(SystemClock), runner);
+        Session::new(studio, mode)
+    }
+
+    /// The demo: a simulator on loopback (key [`DEMO_KEY`]), a library of its own beside the
+    /// real one, quicker polling, and every task marked demo. Not started. Needs a Tokio
+    /// runtime, which must outlive the session (the simulator is served on it).
+    #[cfg(feature = "demo")]
+    pub async fn open_demo(cfg: &SessionConfig) -> Result<Session, StudioError> {
+        let sim = kie_sim::Sim::start(kie_sim::SimConfig {
+            key: DEMO_KEY.into(),
+            gen_ms: 8_000,
+            invisible_ms: 1_000,
+            initial_credits: 2_000.0,
+            ..kie_sim::SimConfig::default()
+        })
+        .await
+        .map_err(StudioError::io("start the demo's simulator"))?;
+        let paths = cfg.demo_library();
+        let db = cfg.open_library(&paths)?;
+        let mut client_cfg = ClientConfig::new(ApiKey::new(DEMO_KEY).expect("non-empty"));
+        client_cfg.api_base = sim.base_url();
+        client_cfg.upload_base = sim.upload_base_url();
+        let client = KieClient::new(client_cfg)?;
+        let runner = RunnerConfig { demo: true, poll: PollConfig::scaled(0.2), ..RunnerConfig::default() };
+        let mut session = Session::over(paths, db, client, runner, Mode::Demo);
+        session._sim = Some(sim);
+        Ok(session)
+    }
+
+    /// Check a key the user pasted (asking Kie for the balance), save it in the keyring, and
+    /// open the real library with it. A key Kie refuses is not saved (`unauthorized`); when
+    /// Kie cannot be asked, nothing is saved either and the error says why.
+    pub async fn open_with_new_key(cfg: &SessionConfig, raw: &str) -> Result<(Session, KeyCheck), StudioError> {
+        let Some(key) = ApiKey::new(raw) else {
+            return Err(StudioError::InvalidInput(vec![Problem::new(
+                "key",
+                "required",
+                "Paste your Kie API key (from kie.ai/api-key).",
+            )]));
+        };
+        let db = cfg.open_library(&cfg.library)?;
+        let client = KieClient::new(cfg.client_config(key.clone(), &db)?)?;
+        let credits = client.credits().await?;
+        cfg.key_store().save(&key)?;
+        let check = KeyCheck { last4: key.last4(), credits };
+        Ok((Session::over(cfg.library.clone(), db, client, cfg.runner_config(), Mode::Real), check))
+    }
+
+    /// Start the poller on the current Tokio runtime: it recovers first, so everything a
+    /// previous run left unfinished is polled and downloaded again. Idempotent.
+    pub fn start(&mut self) {
+        if self.runner.is_some() {
+            return;
+        }
+        let studio = self.studio.clone();
+        self.runner = Some(tokio::spawn(async move {
+            // `run` only returns on a database error; try again after a pause rather than
+            // stop polling for the rest of the session.
+            while let Err(e) = studio.run(Until::Forever).await {
+                eprintln!("kie-studio: the poller stopped ({e}); restarting in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }));
+    }
+
+    pub fn studio(&self) -> &Studio {
+        &self.studio
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.mode == Mode::Demo
+    }
+
+    pub fn root(&self) -> &Path {
+        self.studio.paths().root()
+    }
+
+    /// What the window needs to know, with this session open.
+    pub fn app_info(&self, cfg: &SessionConfig, env: impl Fn(&str) -> Option<String>) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            ready: true,
+            demo: self.is_demo(),
+            library_path: self.root().display().to_string(),
+            key: cfg.key_status(env),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(runner) = self.runner.take() {
+            runner.abort();
+        }
+    }
+}
+
+/// What the window needs to know with no session open: the welcome screen.
+pub fn app_info_not_ready(cfg: &SessionConfig, env: impl Fn(&str) -> Option<String>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        ready: false,
+        demo: false,
+        library_path: cfg.library.root().display().to_string(),
+        key: cfg.key_status(env),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        std::iter::once("kie-studio").chain(list.iter().copied()).map(String::from).collect()
+    }
+
+    #[test]
+    fn arguments_win_over_the_environment() {
+        let e = env(&[
+            ("HOME", "/home/ann"),
+            (paths::LIBRARY_ENV, "/env/lib"),
+            (API_BASE_ENV, "http://env-api"),
+            (UPLOAD_BASE_ENV, "http://env-up"),
+            (KEYRING_SERVICE_ENV, "svc.test"),
+            (POLL_SCALE_ENV, "0.05"),
+        ]);
+        let cfg = SessionConfig::from_args_and_env(
+            args(&["--library", "/arg/lib", "--api-base=http://arg-api", "--something-else"]),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(cfg.library.root(), Path::new("/arg/lib"));
+        assert!(cfg.library_overridden);
+        assert_eq!(cfg.api_base.as_deref(), Some("http://arg-api"));
+        assert_eq!(cfg.upload_base.as_deref(), Some("http://env-up"));
+        assert_eq!(cfg.keyring_service.as_deref(), Some("svc.test"));
+        assert_eq!(cfg.poll_scale, Some(0.05));
+        assert_eq!(cfg.e2e_pick, None);
+
+        let cfg = SessionConfig::from_args_and_env(args(&[]), &e).unwrap();
+        assert_eq!((cfg.library.root(), cfg.library_overridden), (Path::new("/env/lib"), true));
+        assert_eq!(cfg.api_base.as_deref(), Some("http://env-api"));
+    }
+
+    #[test]
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    fn defaults_and_the_demo_library_beside_the_real_one() {
+        let cfg = SessionConfig::from_args_and_env(args(&[]), env(&[("HOME", "/home/ann")])).unwrap();
+        assert_eq!(cfg.library.root(), Path::new("/home/ann/.local/share/kie-studio"));
+        assert!(!cfg.library_overridden);
+        assert_eq!(cfg.demo_library().root(), Path::new("/home/ann/.local/share/kie-studio-demo"));
+        assert_eq!((cfg.api_base, cfg.poll_scale), (None, None));
+
+        let cfg = SessionConfig::from_args_and_env(args(&["--library", "/tmp/x/lib/"]), env(&[])).unwrap();
+        assert_eq!(cfg.demo_library().root(), Path::new("/tmp/x/lib-demo"));
+    }
+
+    #[test]
+    fn bad_arguments_and_hooks() {
+        let err = SessionConfig::from_args_and_env(args(&["--library"]), env(&[("HOME", "/h")])).unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        let e = env(&[("HOME", "/h"), (E2E_PICK_ENV, "/a/one.png::/b/two.jpg"), (POLL_SCALE_ENV, "fast")]);
+        let cfg = SessionConfig::from_args_and_env(args(&[]), e).unwrap();
+        assert_eq!(cfg.e2e_pick, Some(vec![PathBuf::from("/a/one.png"), PathBuf::from("/b/two.jpg")]));
+        assert_eq!(cfg.poll_scale, None);
+        let cfg = SessionConfig::from_args_and_env(args(&["--library", "rel"]), env(&[])).unwrap();
+        assert!(cfg.library.root().is_absolute());
+    }
+
+    fn test_config(root: &Path, sim: &kie_sim::Sim) -> SessionConfig {
+        SessionConfig {
+            library: LibraryPaths::new(root.to_path_buf()).unwrap(),
+            library_overridden: true,
+            api_base: Some(sim.base_url()),
+            upload_base: Some(sim.upload_base_url()),
+            keyring_service: Some(format!("ai.kie.studio.test-session-{}", std::process::id())),
+            poll_scale: Some(0.01),
+            e2e_pick: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rejected_key_is_not_saved_and_opens_nothing() {
+        let sim = kie_sim::Sim::start(kie_sim::SimConfig { key: "good-key-1234".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = test_config(&dir.path().join("lib"), &sim);
+        let err = Session::open_with_new_key(&cfg, "wrong-key").await.unwrap_err();
+        assert_eq!(err.code(), "unauthorized");
+        let err = Session::open_with_new_key(&cfg, "   ").await.unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        sim.shutdown().await;
+    }
+
+    /// Saving touches the keyring: needs the private Secret Service of scripts/with-keyring.sh.
+    #[tokio::test]
+    async fn an_accepted_key_is_saved_and_opens_the_real_library() {
+        if std::env::var_os("KIE_TEST_SECRET_SERVICE").is_none() {
+            eprintln!("skipped: no private Secret Service (run under scripts/with-keyring.sh)");
+            return;
+        }
+        let sim = kie_sim::Sim::start(kie_sim::SimConfig { key: "good-key-1234".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = test_config(&dir.path().join("lib"), &sim);
+        let (mut session, check) = Session::open_with_new_key(&cfg, " good-key-1234\n").await.unwrap();
+        assert_eq!(check.last4, "1234");
+        assert_eq!(check.credits, 10_000.0);
+        assert_eq!(session.mode(), Mode::Real);
+        assert_eq!(session.root(), dir.path().join("lib"));
+        let none = |_: &str| None;
+        let info = session.app_info(&cfg, none);
+        assert!(info.ready && !info.demo);
+        assert_eq!(info.key.last4.as_deref(), Some("1234"));
+        session.start();
+        let (key, source) = cfg.load_key(none).unwrap().unwrap();
+        assert_eq!((key.expose(), source), ("good-key-1234", KeySource::Keyring));
+        cfg.key_store().delete().unwrap();
+        drop(session);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_real_session_resumes_unfinished_work_when_started() {
+        let sim = kie_sim::Sim::start(kie_sim::SimConfig {
+            key: "good-key-1234".into(),
+            gen_ms: 100,
+            invisible_ms: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = test_config(&dir.path().join("lib"), &sim);
+        let key = || ApiKey::new("good-key-1234").unwrap();
+        // Submit in one session that never polls, as an app closed right after submitting.
+        let first = Session::open_real(&cfg, key()).unwrap();
+        let mut input = serde_json::Map::new();
+        input.insert("prompt".into(), "a paper boat on a pond".into());
+        let task = first.studio().submit("sora-2-text-to-video", &input).await.unwrap();
+        assert!(!task.demo);
+        drop(first);
+        // The next session picks it up and brings the video in.
+        let mut second = Session::open_real(&cfg, key()).unwrap();
+        let mut events = second.studio().subscribe();
+        second.start();
+        let done = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Ok(crate::events::StudioEvent::TaskChanged { task: t }) = events.recv().await {
+                    if t.id == task.id && t.downloads_done {
+                        return t;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the second session finishes the task");
+        assert_eq!(done.status, crate::tasks::TaskStatus::Succeeded);
+        drop(second);
+        sim.shutdown().await;
+    }
+
+    #[test]
+    fn the_welcome_screen_info() {
+        let cfg = SessionConfig::from_args_and_env(
+            args(&["--library", "/nowhere/lib"]),
+            env(&[(KEYRING_SERVICE_ENV, "ai.kie.studio.test-none")]),
+        )
+        .unwrap();
+        let info = app_info_not_ready(&cfg, env(&[("KIE_API_KEY", "env-key-9999")]));
+        assert!(!info.ready && !info.demo);
+        assert_eq!(info.library_path, "/nowhere/lib");
+        assert_eq!(info.key.last4.as_deref(), Some("9999"));
+    }
+
+    #[cfg(feature = "demo")]
+    #[tokio::test]
+    async fn the_demo_runs_apart_from_the_real_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SessionConfig::from_args_and_env(
+            args(&["--library", dir.path().join("lib").to_str().unwrap()]),
+            env(&[(KEYRING_SERVICE_ENV, "ai.kie.studio.test-none")]),
+        )
+        .unwrap();
+        let mut demo = Session::open_demo(&cfg).await.unwrap();
+        demo.start();
+        assert!(demo.is_demo());
+        assert_eq!(demo.root(), dir.path().join("lib-demo"));
+        assert_eq!(demo.studio().client().credits().await.unwrap(), 2_000.0);
+        let mut input = serde_json::Map::new();
+        input.insert("prompt".into(), "a lighthouse at dusk".into());
+        let task = demo.studio().submit("sora-2-text-to-video", &input).await.unwrap();
+        assert!(task.demo);
+        assert!(!dir.path().join("lib").exists(), "the real library is not touched");
+    }
+}
