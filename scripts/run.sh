@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs the main program. Until the desktop app lands this
-# is the local Kie simulator, on http://127.0.0.1:8787 with the key "demo-key".
+# Installs what is missing, builds Kie Studio and launches it.
+# Options are passed to the app, e.g. --library DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
-exec cargo run --quiet -p kie-sim -- --port "${KIE_SIM_PORT:-8787}" --key "${KIE_SIM_KEY:-demo-key}" --gen-ms "${KIE_SIM_GEN_MS:-8000}"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "run.sh: no display. Kie Studio is a desktop app: run this in a desktop session" >&2
+  echo "(or under 'xvfb-run -a ./scripts/run.sh' to start it on a virtual screen)." >&2
+  exit 1
+fi
+APP="$(./scripts/build-app.sh | tail -n 1)"
+exec "$APP" "$@"

@@ -1,14 +1,38 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs every check and test: formatting, lints, and the
-# whole test suite. CI runs exactly this (.ci/run).
+# Installs what is missing, then runs every check and test: formatting, lints, the Rust
+# tests (with a real Secret Service), the UI's type check and tests, and the end-to-end
+# tests of the real window. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
+# Keep a copy of everything printed, to total the test counts at the end.
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+exec > >(tee "$LOG") 2>&1
+
+echo "== UI packages and build (the app embeds ui/dist)"
+./scripts/ui-deps.sh
+npm --prefix ui run build --silent
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== cargo test (with a real Secret Service in a private D-Bus session)"
-./scripts/with-keyring.sh cargo test --workspace --locked
+./scripts/with-keyring.sh cargo test --workspace --exclude e2e --locked
+
+echo "== UI type check and tests"
+npm --prefix ui run check
+npm --prefix ui test
+
+echo "== end-to-end tests of the real window"
+./scripts/e2e.sh
+
+# One closing line for every runner above (cargo's and vitest's counts added up).
+passed=$(grep -oE 'test result: [a-z]+\. [0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ passed; [0-9]+ failed' "$LOG" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+ui=$(grep -E '^ +Tests +[0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+echo "Summary: $((passed + ui)) passed, $failed failed"

@@ -14,6 +14,7 @@ pub mod events;
 pub mod gallery;
 pub mod keys;
 pub mod library;
+pub mod media_server;
 pub mod paths;
 pub mod poller;
 pub mod progress;

@@ -179,6 +179,7 @@ pub struct Session {
     studio: Studio,
     mode: Mode,
     runner: Option<JoinHandle<()>>,
+    media: Option<crate::media_server::MediaServer>,
     #[cfg(feature = "demo")]
     _sim: Option<kie_sim::Sim>,
 }
@@ -195,6 +196,7 @@ impl Session {
             studio,
             mode,
             runner: None,
+            media: None,
             #[cfg(feature = "demo")]
             _sim: None,
         }
@@ -263,6 +265,11 @@ impl Session {
         if self.runner.is_some() {
             return;
         }
+        match crate::media_server::MediaServer::start(self.root()) {
+            Ok(m) => self.media = Some(m),
+            // Posters still show; only playing videos in the window needs it.
+            Err(e) => eprintln!("kie-studio: could not start the local media server: {e}"),
+        }
         let studio = self.studio.clone();
         self.runner = Some(tokio::spawn(async move {
             // `run` only returns on a database error; try again after a pause rather than
@@ -297,6 +304,7 @@ impl Session {
             ready: true,
             demo: self.is_demo(),
             library_path: self.root().display().to_string(),
+            media_base: self.media.as_ref().map(|m| m.base().to_string()),
             key: cfg.key_status(env),
         }
     }
@@ -317,6 +325,7 @@ pub fn app_info_not_ready(cfg: &SessionConfig, env: impl Fn(&str) -> Option<Stri
         ready: false,
         demo: false,
         library_path: cfg.library.root().display().to_string(),
+        media_base: None,
         key: cfg.key_status(env),
     }
 }

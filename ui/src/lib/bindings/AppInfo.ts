@@ -10,6 +10,11 @@ export type AppInfo = { version: string,
  */
 ready: boolean, demo: boolean, library_path: string, 
 /**
+ * Where videos play from: `{media_base}/{result.path}` (loopback HTTP with a token;
+ * WebKitGTK cannot play video from the asset protocol). `None` until a library is open.
+ */
+media_base: string | null, 
+/**
  * Never the key itself: whether one is set, where, its last four.
  */
 key: KeyStatus, };

@@ -1,0 +1,258 @@
+// Form state for any catalogue model, generic over the catalogue's widgets: what a form
+// holds while the user types, its starting values (the catalogue's defaults), and the
+// `input` object it becomes for `check_input` and `submit_task`. Nothing here knows a model
+// by name, so a model added to the catalogue just works.
+
+import type { FieldSpec } from '../bindings/FieldSpec';
+import type { ModelSpec } from '../bindings/ModelSpec';
+import type { JsonValue } from '../bindings/serde_json/JsonValue';
+import type { Input } from '../backend/types';
+import { budgetRule, timeBudget } from './storyboard';
+
+/**
+ * What a control holds. Text, URLs and numbers are kept as typed (strings), choices as the
+ * option's value, toggles as booleans, lists as arrays, groups as objects, and a time range
+ * as `{start, end}` strings.
+ */
+export type FormValue = string | number | boolean | null | FormValue[] | { [key: string]: FormValue };
+export type FormValues = { [key: string]: FormValue };
+
+export interface RangeValue {
+  [key: string]: FormValue;
+  start: string;
+  end: string;
+}
+
+/** Lists whose items are groups of fields (one control per sub-field). */
+export function isGroupList(field: FieldSpec): boolean {
+  return field.widget === 'shots' || field.widget === 'object_list';
+}
+
+/** Lists of single text or URL values (one input per row). */
+export function isScalarList(field: FieldSpec): boolean {
+  return field.widget === 'url_list' || field.widget === 'text_list';
+}
+
+function asText(v: JsonValue | undefined | null): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return '';
+}
+
+/** A time range's text ("2,5") as its two boxes. */
+export function parseRange(v: JsonValue | undefined | null): RangeValue {
+  if (typeof v === 'string' && v.includes(',')) {
+    const [start, end] = v.split(',', 2);
+    return { start: start.trim(), end: end.trim() };
+  }
+  if (Array.isArray(v) && v.length === 2) return { start: asText(v[0]), end: asText(v[1]) };
+  return { start: '', end: '' };
+}
+
+/** The number of rows a list starts with: its minimum, and one when it is required. */
+function startingRows(field: FieldSpec): number {
+  const min = field.limits.min_items ?? 0;
+  return Math.max(min, field.required ? 1 : 0);
+}
+
+/** A group's fields with their starting values. */
+export function initialGroup(fields: FieldSpec[]): { [key: string]: FormValue } {
+  const out: { [key: string]: FormValue } = {};
+  for (const f of fields) out[f.name] = initialValue(f);
+  return out;
+}
+
+/** A new row for a list field. */
+export function newListItem(field: FieldSpec): FormValue {
+  const item = field.items;
+  if (!item) return '';
+  if (isGroupList(field) || item.widget === 'group') return initialGroup(item.fields ?? []);
+  return initialValue(item);
+}
+
+/** The value a field's control starts with: the catalogue's default, else empty. */
+export function initialValue(field: FieldSpec): FormValue {
+  const def = field.default;
+  switch (field.widget) {
+    case 'text':
+    case 'textarea':
+    case 'url':
+    case 'number':
+      return asText(def);
+    case 'select':
+      if (def !== undefined && def !== null) return def as FormValue;
+      return null;
+    case 'toggle':
+      if (typeof def === 'boolean') return def;
+      return false;
+    case 'url_list':
+    case 'text_list': {
+      if (Array.isArray(def)) return def.map((v) => asText(v));
+      return Array.from({ length: startingRows(field) }, () => newListItem(field));
+    }
+    case 'shots':
+    case 'object_list': {
+      if (Array.isArray(def)) {
+        return def.map((d) => {
+          const group = newListItem(field) as { [key: string]: FormValue };
+          if (d && typeof d === 'object' && !Array.isArray(d)) {
+            for (const [k, v] of Object.entries(d)) group[k] = typeof v === 'number' ? String(v) : (v as FormValue);
+          }
+          return group;
+        });
+      }
+      return Array.from({ length: startingRows(field) }, () => newListItem(field));
+    }
+    case 'group':
+      return initialGroup(field.fields ?? []);
+    case 'time_range':
+      return parseRange(def);
+    default:
+      return asText(def);
+  }
+}
+
+/**
+ * A model's form with every default filled in. A list held to a total (the storyboard's
+ * shots, by its `sum_at_most` rule) starts with its one item taking the whole length.
+ */
+export function initialForm(spec: ModelSpec): FormValues {
+  const values: FormValues = initialGroup(spec.fields);
+  for (const field of spec.fields) {
+    const rule = budgetRule(spec, field.name);
+    const items = values[field.name];
+    if (!rule || !Array.isArray(items) || items.length !== 1) continue;
+    const first = items[0];
+    if (!first || typeof first !== 'object' || Array.isArray(first)) continue;
+    const budget = timeBudget(spec, values, field.name);
+    if (budget && budget.limit > 0 && first[rule.item_key] === '') first[rule.item_key] = formatPlain(budget.limit);
+  }
+  return values;
+}
+
+/** A form filled in from an `input` that was sent (a task's), for "Use again". */
+export function formFromInput(spec: ModelSpec, input: { [key: string]: JsonValue }): FormValues {
+  const values = initialForm(spec);
+  for (const f of spec.fields) {
+    const given = input[f.name];
+    if (given === undefined || given === null) continue;
+    values[f.name] = initialValue({ ...f, default: given });
+  }
+  return values;
+}
+
+/** 10 → "10", 2.5 → "2.5" (no grouping: for inputs). */
+export function formatPlain(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Math.round(n * 1000) / 1000);
+}
+
+function isBlankText(v: FormValue): boolean {
+  return typeof v !== 'string' || v.trim() === '';
+}
+
+/** A number as typed: a number when it reads as one, else the text (the backend explains). */
+function numberInput(text: string): JsonValue | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const n = Number(t.replace(',', '.'));
+  return Number.isFinite(n) && /^[-+]?(\d+[.,]?\d*|[.,]\d+)(e[-+]?\d+)?$/i.test(t) ? n : t;
+}
+
+/** Drops empty rows at the end of a list (a blank row in the middle stays, so its problem shows). */
+export function trimTrailingBlanks(rows: FormValue[]): FormValue[] {
+  let end = rows.length;
+  while (end > 0 && isBlankText(rows[end - 1])) end--;
+  return rows.slice(0, end);
+}
+
+function groupInput(fields: FieldSpec[], value: FormValue): { [key: string]: JsonValue } {
+  const out: { [key: string]: JsonValue } = {};
+  const obj = value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  for (const f of fields) {
+    const v = toInputValue(f, obj[f.name]);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+/** One field's value as sent; `undefined` leaves it out (the backend fills in defaults). */
+export function toInputValue(field: FieldSpec, value: FormValue | undefined): JsonValue | undefined {
+  if (value === undefined || value === null) return undefined;
+  switch (field.widget) {
+    case 'text':
+    case 'textarea':
+    case 'url':
+      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    case 'number':
+      return typeof value === 'string' ? numberInput(value) : (value as JsonValue);
+    case 'select':
+      return value === '' ? undefined : (value as JsonValue);
+    case 'toggle':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'url_list':
+    case 'text_list': {
+      if (!Array.isArray(value)) return undefined;
+      const rows = trimTrailingBlanks(value).map((v) => (typeof v === 'string' ? v : String(v ?? '')));
+      return rows.length > 0 ? rows : undefined;
+    }
+    case 'shots':
+    case 'object_list': {
+      if (!Array.isArray(value) || value.length === 0) return undefined;
+      const itemFields = field.items?.fields ?? [];
+      return value.map((item) => groupInput(itemFields, item));
+    }
+    case 'group': {
+      const obj = groupInput(field.fields ?? [], value);
+      return Object.keys(obj).length > 0 ? obj : undefined;
+    }
+    case 'time_range': {
+      const r = value as RangeValue;
+      const start = (r.start ?? '').trim();
+      const end = (r.end ?? '').trim();
+      if (start === '' && end === '') return undefined;
+      return `${start},${end}`;
+    }
+    default:
+      return typeof value === 'string' ? (value.trim() === '' ? undefined : value) : (value as JsonValue);
+  }
+}
+
+/** The whole form as a model's `input`. */
+export function toInput(spec: ModelSpec, values: FormValues): Input {
+  return groupInput(spec.fields, values);
+}
+
+/** A deep copy of plain form values (to keep a snapshot, e.g. for "Use again"). */
+export function cloneValues<T extends FormValue | FormValues>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Fields shown at once, and the ones folded under "More options". */
+export function splitAdvanced(fields: FieldSpec[]): { basic: FieldSpec[]; advanced: FieldSpec[] } {
+  return { basic: fields.filter((f) => !f.advanced), advanced: fields.filter((f) => f.advanced) };
+}
+
+/** Segmented buttons for a few short choices; a drop-down list otherwise. */
+export function useSegments(field: FieldSpec): boolean {
+  const options = field.options ?? [];
+  if (options.length === 0 || options.length > 4) return false;
+  const chars = options.reduce((n, o) => n + o.label.length, 0);
+  return chars <= 48;
+}
+
+/** The verb of the submit button, by what the model makes. */
+export function submitVerb(spec: ModelSpec): string {
+  switch (spec.output) {
+    case 'video':
+      return 'Make video';
+    case 'character':
+      return 'Make character';
+    case 'image':
+      return 'Make image';
+    case 'audio':
+      return 'Make audio';
+    default:
+      return 'Start';
+  }
+}

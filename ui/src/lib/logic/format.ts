@@ -1,0 +1,73 @@
+// Numbers, money and time as the window shows them.
+
+const countFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const usdFmt = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
+/** 1 credit is about US$0.005 (shared/kie-api.md). */
+export const CREDIT_USD = 0.005;
+
+/** 9970 → "9,970"; 18.5 → "18.5". */
+export function formatCredits(credits: number): string {
+  return countFmt.format(credits);
+}
+
+/** 0.15 → "$0.15"; below a cent → "<$0.01". */
+export function formatUsd(usd: number): string {
+  if (usd > 0 && usd < 0.005) return '<$0.01';
+  return usdFmt.format(usd);
+}
+
+export function creditsToUsd(credits: number): number {
+  return Math.round(credits * CREDIT_USD * 1e6) / 1e6;
+}
+
+/** "30 credits" / "1 credit". */
+export function creditsLabel(credits: number): string {
+  return `${formatCredits(credits)} ${credits === 1 ? 'credit' : 'credits'}`;
+}
+
+/**
+ * Elapsed time, calm and short: "0 s", "45 s", "3 min 05 s", "1 h 02 min", "2 d 3 h".
+ * Negative spans (clock skew) count as zero.
+ */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  if (total < 60) return `${total} s`;
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  if (minutes < 60) return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** A moment as a short local date and time: "Mar 4, 14:05". */
+export function formatWhen(ms: number): string {
+  const d = new Date(ms);
+  const date = d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return `${date}, ${time}`;
+}
+
+/** The first `max` characters of a text on one line, with an ellipsis when cut. */
+export function snippet(text: string | null | undefined, max = 80): string {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
+}
+
+/** Bytes as "3.2 MB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** A library path joined with a path relative to it (as docs/ipc.md says: `root + '/' + rel`). */
+export function libraryFile(libraryPath: string, rel: string): string {
+  return `${libraryPath.replace(/[\\/]+$/, '')}/${rel.replace(/^[\\/]+/, '')}`;
+}

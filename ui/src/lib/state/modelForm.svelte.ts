@@ -1,0 +1,95 @@
+// One model's form while the user works on it: values, what was touched, the latest
+// problems and price from the backend, and the outcome of the last submit. Kept per model
+// for the whole session, so switching models and coming back loses nothing.
+
+import type { ModelSpec } from '../bindings/ModelSpec';
+import type { Problem } from '../bindings/Problem';
+import type { UploadedImage } from '../bindings/UploadedImage';
+import { initialForm, type FormValues } from '../logic/form';
+import { fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
+
+export interface FormNotice {
+  kind: 'error' | 'warn' | 'ok';
+  title: string;
+  action: string;
+  link?: 'settings';
+  /** A task the notice is about (for "see it in the queue"). */
+  taskId?: number;
+}
+
+export class ModelForm {
+  readonly spec: ModelSpec;
+  values: FormValues = $state({});
+  /** Paths the user has left (blurred) or changed through a button. */
+  touched: string[] = $state([]);
+  /**
+   * Paths changed since the last check was asked for: their old problems are hidden until
+   * the check answers, so nothing stale flashes and nothing nags mid-word.
+   */
+  pending: string[] = $state([]);
+  /** After a submit attempt every problem shows. */
+  showAll = $state(false);
+  /** The latest problems from `check_input`, or from a rejected submit. */
+  problems: Problem[] = $state([]);
+  credits: number | null = $state(null);
+  usd: number | null = $state(null);
+  /** Whether the price shown matches the current values. */
+  checked = $state(false);
+  sending = $state(false);
+  notice: FormNotice | null = $state(null);
+  /** "More options" is open. */
+  moreOpen = $state(false);
+  /** Images uploaded through "Choose images…", by the URL put into the form (for thumbnails). */
+  uploads: Record<string, UploadedImage> = $state({});
+
+  constructor(spec: ModelSpec) {
+    this.spec = spec;
+    this.values = initialForm(spec);
+  }
+
+  /** The problems to show now. */
+  get visible(): Problem[] {
+    const shown = visibleProblems(this.problems, new Set(this.touched), this.showAll);
+    if (this.pending.length === 0) return shown;
+    return shown.filter((p) => !this.pending.some((path) => isWithin(p.field, path)));
+  }
+
+  /** Visible problems that no control shows: they go next to the submit button. */
+  get unplaced(): Problem[] {
+    return unplacedProblems(this.visible, renderedPaths(this.spec, this.values));
+  }
+
+  at(path: string): Problem[] {
+    return problemsAt(this.visible, path);
+  }
+
+  /** Whether any visible problem is at `path` or inside it. */
+  hasWithin(path: string): boolean {
+    return this.visible.some((p) => isWithin(p.field, path));
+  }
+
+  touch(path: string): void {
+    if (!this.touched.includes(path)) this.touched.push(path);
+  }
+
+  /** The user changed the value at `path` (typing, choosing, adding or removing). */
+  changed(path: string): void {
+    this.touch(path);
+    if (!this.pending.includes(path)) this.pending.push(path);
+  }
+
+  /** A check answered for the current values. */
+  checkedNow(problems: Problem[]): void {
+    this.problems = problems;
+    this.pending = [];
+  }
+
+  /** Shows every problem (after a submit) and opens "More options" if one is in there. */
+  revealAll(problems: Problem[]): void {
+    this.problems = problems;
+    this.pending = [];
+    this.showAll = true;
+    const withProblems = fieldsWithProblems(problems);
+    if (this.spec.fields.some((f) => f.advanced && withProblems.has(f.name))) this.moreOpen = true;
+  }
+}

@@ -1,0 +1,357 @@
+// The window's shared state: app info, catalogue, balance, the queue (live from events and
+// the progress channel), results and characters. One instance, given to components through
+// context (see `context.ts`).
+
+import type { AppInfo } from '../bindings/AppInfo';
+import type { Balance } from '../bindings/Balance';
+import type { Character } from '../bindings/Character';
+import type { ModelSpec } from '../bindings/ModelSpec';
+import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { ResultRow } from '../bindings/ResultRow';
+import type { ResultView } from '../bindings/ResultView';
+import type { Task } from '../bindings/Task';
+import type { Backend, Unsubscribe } from '../backend/types';
+import { plainErrorText, toApiError } from '../logic/errors';
+import { isFinal, sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
+import { formFromInput } from '../logic/form';
+import { libraryFile } from '../logic/format';
+import { ModelForm } from './modelForm.svelte';
+
+export interface ConfirmRequest {
+  title: string;
+  body: string;
+  confirm: string;
+  cancel?: string;
+  danger?: boolean;
+  resolve: (ok: boolean) => void;
+}
+
+export type Screen = 'create' | 'gallery' | 'characters' | 'settings';
+export const SCREENS: Screen[] = ['create', 'gallery', 'characters', 'settings'];
+
+const LAST_MODEL_KEY = 'kie-studio.last-model';
+
+function storageGet(key: string): string | null {
+  try {
+    return globalThis.localStorage?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function storageSet(key: string, value: string): void {
+  try {
+    globalThis.localStorage?.setItem(key, value);
+  } catch {
+    // Private mode or no storage: the choice is only remembered for this session.
+  }
+}
+
+export class Studio {
+  readonly backend: Backend;
+
+  info: AppInfo | null = $state(null);
+  /** Set when the app could not start (e.g. the library cannot be opened). */
+  startError: string | null = $state(null);
+  catalogue: ModelSpec[] = $state([]);
+  balance: Balance | null = $state(null);
+  balanceError: string | null = $state(null);
+  tasks: Task[] = $state([]);
+  /** Per task, per result index: bytes downloaded. */
+  downloads: Record<number, Record<number, DownloadProgress>> = $state({});
+  results: ResultView[] = $state([]);
+  /** Poster paths (relative to the library) by task id, for the queue. */
+  posters: Record<number, string> = $state({});
+  characters: Character[] = $state([]);
+  screen: Screen = $state('create');
+  queueOpen = $state(false);
+  /** The clock the elapsed times tick with. */
+  now = $state(Date.now());
+  /** Kie refused the key after it was saved. */
+  keyRejected = $state(false);
+  modelId: string | null = $state(null);
+  /** Each model's form, made when the catalogue loads (plain map: the forms are reactive inside). */
+  private forms = new Map<string, ModelForm>();
+
+  /** The question the confirm dialog is asking, if any. */
+  pendingConfirm: ConfirmRequest | null = $state(null);
+
+  private subs: Unsubscribe[] = [];
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private balanceTimer: ReturnType<typeof setTimeout> | null = null;
+  private resultsTimer: ReturnType<typeof setTimeout> | null = null;
+  private live = false;
+  private loadedLibrary: string | null = null;
+  private onFocus = () => void this.refreshBalance();
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  get ready(): boolean {
+    return !!this.info?.ready;
+  }
+
+  get model(): ModelSpec | null {
+    return this.catalogue.find((m) => m.id === this.modelId) ?? null;
+  }
+
+  /** The form of `spec`, made on first use. */
+  formFor(spec: ModelSpec): ModelForm {
+    let f = this.forms.get(spec.id);
+    if (!f) {
+      f = new ModelForm(spec);
+      this.forms.set(spec.id, f);
+    }
+    return f;
+  }
+
+  async init(opts: { screen?: Screen; model?: string } = {}): Promise<void> {
+    if (opts.screen) this.screen = opts.screen;
+    try {
+      this.info = await this.backend.getAppInfo();
+      this.startError = null;
+    } catch (e) {
+      this.startError = plainErrorText(toApiError(e).code);
+      return;
+    }
+    if (this.info.ready) await this.enter(opts.model);
+  }
+
+  /** After the key is saved or the demo started: load everything and go live. */
+  async enter(model?: string): Promise<void> {
+    this.keyRejected = false;
+    this.startError = null;
+    // The demo and the real library are separate: what was loaded from one goes.
+    const library = this.info?.library_path ?? null;
+    if (library !== this.loadedLibrary) {
+      this.loadedLibrary = library;
+      this.tasks = [];
+      this.downloads = {};
+      this.results = [];
+      this.posters = {};
+      this.characters = [];
+      this.balance = null;
+    }
+    this.goLive();
+    try {
+      this.catalogue = await this.backend.getCatalogue();
+    } catch (e) {
+      this.startError = plainErrorText(toApiError(e).code);
+      return;
+    }
+    for (const m of this.catalogue) this.formFor(m);
+    const wanted = model ?? this.modelId ?? storageGet(LAST_MODEL_KEY);
+    this.modelId = this.catalogue.find((m) => m.id === wanted)?.id ?? this.catalogue[0]?.id ?? null;
+    await Promise.all([this.loadTasks(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
+  }
+
+  setInfo(info: AppInfo): void {
+    this.info = info;
+  }
+
+  chooseModel(id: string): void {
+    this.modelId = id;
+    storageSet(LAST_MODEL_KEY, id);
+  }
+
+  go(screen: Screen): void {
+    this.screen = screen;
+  }
+
+  private goLive(): void {
+    if (this.live) return;
+    this.live = true;
+    const b = this.backend;
+    this.subs.push(
+      b.onTaskChanged((t) => this.taskChanged(t)),
+      b.onResultAdded((r) => this.resultAdded(r)),
+      b.onCharacterAdded((c) => this.characterAdded(c)),
+      b.onKeyRejected(() => {
+        this.keyRejected = true;
+      }),
+      b.watchProgress((e) => this.progress(e)),
+    );
+    this.ticker = setInterval(() => {
+      this.now = Date.now();
+    }, 1000);
+    if (typeof window !== 'undefined') window.addEventListener('focus', this.onFocus);
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s();
+    this.subs = [];
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.balanceTimer) clearTimeout(this.balanceTimer);
+    if (this.resultsTimer) clearTimeout(this.resultsTimer);
+    if (typeof window !== 'undefined') window.removeEventListener('focus', this.onFocus);
+    this.live = false;
+  }
+
+  /** Asks the user to confirm; resolves true only on the confirm button. */
+  confirm(q: Omit<ConfirmRequest, 'resolve'>): Promise<boolean> {
+    this.pendingConfirm?.resolve(false);
+    return new Promise((resolve) => {
+      this.pendingConfirm = { ...q, resolve };
+    });
+  }
+
+  answerConfirm(ok: boolean): void {
+    const q = this.pendingConfirm;
+    this.pendingConfirm = null;
+    q?.resolve(ok);
+  }
+
+  /** Puts a task's settings back into its model's form, to make a variation. */
+  reuse(task: Task): void {
+    const spec = this.catalogue.find((m) => m.id === task.model);
+    if (!spec) return;
+    const form = this.formFor(spec);
+    form.values = formFromInput(spec, task.input);
+    form.touched = [];
+    form.showAll = false;
+    form.notice = null;
+    form.moreOpen = spec.fields.some((f) => f.advanced && task.input[f.name] !== undefined && JSON.stringify(task.input[f.name]) !== JSON.stringify(f.default ?? null));
+    this.chooseModel(spec.id);
+    this.go('create');
+  }
+
+  // ---- the queue ----
+
+  async loadTasks(): Promise<void> {
+    try {
+      const list = await this.backend.listTasks(50);
+      // Events may have arrived meanwhile: the newer record wins.
+      let merged = sortTasks(list);
+      for (const t of this.tasks) {
+        const i = merged.findIndex((x) => x.id === t.id);
+        if (i === -1) merged = upsertTask(merged, t);
+        else if (t.updated_at > merged[i].updated_at) merged[i] = t;
+      }
+      this.tasks = merged;
+    } catch (e) {
+      console.error('list_tasks failed', e);
+    }
+  }
+
+  /** A task record from an event or a command's answer. */
+  taskChanged(task: Task): void {
+    const before = this.tasks.find((t) => t.id === task.id);
+    // An older record arriving late must not move a task backwards.
+    if (before && before.updated_at > task.updated_at) return;
+    // Progress from the channel is newer than the record while the task runs.
+    if (before && task.status === 'running' && before.status === 'running' && before.kie_state === task.kie_state) {
+      if ((before.progress ?? 0) > (task.progress ?? 0)) task = { ...task, progress: before.progress };
+    }
+    this.tasks = upsertTask(this.tasks, task);
+    if (isFinal(task) && !(before && isFinal(before) && before.status === task.status)) {
+      this.refreshBalanceSoon();
+    }
+  }
+
+  private progress(e: ProgressEvent): void {
+    if (e.type === 'task') {
+      const t = this.tasks.find((x) => x.id === e.task_id);
+      if (t && t.status === 'running') {
+        if (e.kie_state !== null) t.kie_state = e.kie_state;
+        if (e.progress !== null) t.progress = e.progress;
+      }
+    } else {
+      const per = this.downloads[e.task_id] ?? {};
+      per[e.idx] = { done: e.done, total: e.total };
+      this.downloads[e.task_id] = per;
+    }
+  }
+
+  /** A task's download progress over all its files. */
+  downloadOf(taskId: number): DownloadProgress | null {
+    const per = this.downloads[taskId];
+    if (!per) return null;
+    let done = 0;
+    let total: number | null = 0;
+    for (const p of Object.values(per)) {
+      done += p.done;
+      total = total === null || p.total === null ? null : total + p.total;
+    }
+    return { done, total };
+  }
+
+  // ---- balance ----
+
+  async refreshBalance(): Promise<void> {
+    if (!this.ready) return;
+    try {
+      this.balance = await this.backend.getBalance();
+      this.balanceError = null;
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.code === 'unauthorized') this.keyRejected = true;
+      this.balanceError = plainErrorText(err.code);
+    }
+  }
+
+  refreshBalanceSoon(): void {
+    if (this.balanceTimer) clearTimeout(this.balanceTimer);
+    this.balanceTimer = setTimeout(() => void this.refreshBalance(), 400);
+  }
+
+  // ---- results and characters ----
+
+  async loadResults(): Promise<void> {
+    try {
+      const page = await this.backend.listResults({ limit: 100, sort: 'date', desc: true, offset: 0 });
+      this.results = page.items;
+      const posters: Record<number, string> = { ...this.posters };
+      for (const r of page.items) if (r.poster_path && !posters[r.task_id]) posters[r.task_id] = r.poster_path;
+      this.posters = posters;
+    } catch (e) {
+      console.error('list_results failed', e);
+    }
+  }
+
+  private resultAdded(r: ResultRow): void {
+    if (r.poster_path) this.posters[r.task_id] = r.poster_path;
+    if (this.resultsTimer) clearTimeout(this.resultsTimer);
+    this.resultsTimer = setTimeout(() => void this.loadResults(), 150);
+  }
+
+  async loadCharacters(): Promise<void> {
+    try {
+      this.characters = await this.backend.listCharacters();
+    } catch (e) {
+      console.error('list_characters failed', e);
+    }
+  }
+
+  private characterAdded(c: Character): void {
+    if (!this.characters.some((x) => x.id === c.id)) this.characters = [c, ...this.characters];
+  }
+
+  /**
+   * A file inside the library as a URL the window can show. Paths are relative to the
+   * library (results, posters, uploads' `local_path`); an absolute one is taken as it is.
+   */
+  media(rel: string | null | undefined): string | null {
+    if (!rel || !this.info) return null;
+    if (rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('\\\\')) return this.backend.mediaUrl(rel);
+    return this.backend.mediaUrl(libraryFile(this.info.library_path, rel));
+  }
+
+  /**
+   * A video inside the library as a URL the window can play: from the shell's loopback media
+   * server when there is one (`media_base`; WebKitGTK cannot play video from the asset
+   * protocol), else like any other file.
+   */
+  video(rel: string | null | undefined): string | null {
+    if (!rel || !this.info) return null;
+    const base = this.info.media_base;
+    if (!base) return this.media(rel);
+    const path = rel.replace(/^[\\/]+/, '').split(/[\\/]/).map(encodeURIComponent).join('/');
+    return `${base.replace(/\/+$/, '')}/${path}`;
+  }
+
+  /** Running tasks (for the badge on the queue button). */
+  get activeCount(): number {
+    return this.tasks.filter((t) => t.status === 'submitting' || t.status === 'running' || (t.status === 'succeeded' && !t.downloads_done)).length;
+  }
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formFromInput,
+  initialForm,
+  initialValue,
+  submitVerb,
+  toInput,
+  trimTrailingBlanks,
+  useSegments,
+} from '../src/lib/logic/form';
+import { validate } from '../src/lib/backend/fake-validate';
+import { CATALOGUE, spec } from './catalogue';
+
+describe('form state from the catalogue', () => {
+  it('fills in every default of text-to-video', () => {
+    const v = initialForm(spec('sora-2-text-to-video'));
+    expect(v).toEqual({
+      prompt: '',
+      aspect_ratio: 'landscape',
+      n_frames: '10',
+      remove_watermark: true,
+      upload_method: 's3',
+      character_id_list: [],
+    });
+  });
+
+  it('starts a required list with one empty row, an optional one with none', () => {
+    expect(initialForm(spec('sora-2-image-to-video')).image_urls).toEqual(['']);
+    expect(initialForm(spec('sora-2-pro-storyboard')).image_urls).toEqual([]);
+  });
+
+  it('starts the storyboard with one shot that takes the whole length', () => {
+    const v = initialForm(spec('sora-2-pro-storyboard'));
+    expect(v.shots).toEqual([{ Scene: '', duration: '10' }]);
+    expect(v.n_frames).toBe('10');
+  });
+
+  it('gives the character maker an empty time slice', () => {
+    expect(initialForm(spec('sora-2-characters-pro')).timestamps).toEqual({ start: '', end: '' });
+  });
+
+  it('has a starting value for every field of every model', () => {
+    for (const m of CATALOGUE) {
+      const v = initialForm(m);
+      for (const f of m.fields) expect(v, `${m.id}.${f.name}`).toHaveProperty(f.name);
+    }
+  });
+
+  it('sends defaults as they are and leaves empty fields out', () => {
+    const input = toInput(spec('sora-2-text-to-video'), initialForm(spec('sora-2-text-to-video')));
+    expect(input).toEqual({ aspect_ratio: 'landscape', n_frames: '10', remove_watermark: true, upload_method: 's3' });
+  });
+
+  it('drops only trailing empty rows of a list, so problems keep their index', () => {
+    expect(trimTrailingBlanks(['a', '', 'b', '', ' '])).toEqual(['a', '', 'b']);
+    const s = spec('sora-2-image-to-video');
+    const v = initialForm(s);
+    v.prompt = 'hi';
+    v.image_urls = ['', 'https://x.example/a.png', ''];
+    expect(toInput(s, v).image_urls).toEqual(['', 'https://x.example/a.png']);
+    v.image_urls = ['', ''];
+    expect(toInput(s, v).image_urls).toBeUndefined();
+  });
+
+  it('turns shot durations into numbers, and leaves text that is no number for the backend to explain', () => {
+    const s = spec('sora-2-pro-storyboard');
+    const v = initialForm(s);
+    v.shots = [
+      { Scene: 'a', duration: '2.5' },
+      { Scene: 'b', duration: 'soon' },
+      { Scene: '', duration: '' },
+    ];
+    expect(toInput(s, v).shots).toEqual([{ Scene: 'a', duration: 2.5 }, { Scene: 'b', duration: 'soon' }, {}]);
+  });
+
+  it('writes a time slice as "start,end"', () => {
+    const s = spec('sora-2-characters-pro');
+    const v = initialForm(s);
+    v.timestamps = { start: '2', end: '5' };
+    expect(toInput(s, v).timestamps).toBe('2,5');
+    v.timestamps = { start: '', end: '' };
+    expect(toInput(s, v).timestamps).toBeUndefined();
+  });
+
+  it('passes the backend check once filled in, for every model', () => {
+    const fill: Record<string, Record<string, unknown>> = {
+      'sora-2-text-to-video': { prompt: 'a fox' },
+      'sora-2-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
+      'sora-2-pro-text-to-video': { prompt: 'a fox' },
+      'sora-2-pro-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
+      'sora-2-pro-storyboard': { shots: [{ Scene: 'a fox', duration: '10' }] },
+      'sora-watermark-remover': { video_url: 'https://sora.chatgpt.com/p/s_123' },
+      'sora-2-characters-pro': { origin_task_id: 'abc', character_prompt: 'a fox' },
+    };
+    for (const m of CATALOGUE) {
+      const v = { ...initialForm(m), ...(fill[m.id] as object) };
+      expect(validate(m, toInput(m, v)).problems, m.id).toEqual([]);
+    }
+  });
+
+  it('fills a form back in from a task input ("Use again")', () => {
+    const s = spec('sora-2-pro-storyboard');
+    const v = formFromInput(s, { shots: [{ Scene: 'x', duration: 2.5 }], n_frames: '15', aspect_ratio: 'portrait' });
+    expect(v.shots).toEqual([{ Scene: 'x', duration: '2.5' }]);
+    expect(v.n_frames).toBe('15');
+    expect(v.aspect_ratio).toBe('portrait');
+    expect(v.upload_method).toBe('s3');
+  });
+
+  it('uses segmented buttons for a few short choices', () => {
+    const s = spec('sora-2-pro-text-to-video');
+    for (const name of ['aspect_ratio', 'n_frames', 'size', 'upload_method']) {
+      expect(useSegments(s.fields.find((f) => f.name === name)!), name).toBe(true);
+    }
+    const many = { ...s.fields[1], options: Array.from({ length: 6 }, (_, i) => ({ value: i, label: `${i}` })) };
+    expect(useSegments(many)).toBe(false);
+  });
+
+  it('names the submit button by what the model makes', () => {
+    expect(submitVerb(spec('sora-2-text-to-video'))).toBe('Make video');
+    expect(submitVerb(spec('sora-2-characters-pro'))).toBe('Make character');
+  });
+
+  it('starts a toggle without default off and a choice without default unset', () => {
+    const f = spec('sora-2-text-to-video').fields.find((x) => x.name === 'remove_watermark')!;
+    expect(initialValue({ ...f, default: null })).toBe(false);
+    const c = spec('sora-2-text-to-video').fields.find((x) => x.name === 'n_frames')!;
+    expect(initialValue({ ...c, default: null })).toBeNull();
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { findMention, insertMention } from '../src/lib/logic/mentions';
+
+describe('@handle completion', () => {
+  it('finds the handle being typed at the caret', () => {
+    const t = 'A walk with @sk';
+    expect(findMention(t, t.length)).toEqual({ start: 12, end: 15, prefix: 'sk' });
+    expect(findMention('@', 1)).toEqual({ start: 0, end: 1, prefix: '' });
+    expect(findMention('hi @sky_r.x', 11)?.prefix).toBe('sky_r.x');
+  });
+
+  it('finds the whole handle when the caret is inside it', () => {
+    const t = 'with @skyranger today';
+    expect(findMention(t, 8)).toEqual({ start: 5, end: 15, prefix: 'sk' });
+  });
+
+  it('ignores e-mail addresses, finished words and text without @', () => {
+    expect(findMention('me@example', 10)).toBeNull();
+    expect(findMention('@sky is here', 12)).toBeNull();
+    expect(findMention('no handle', 9)).toBeNull();
+    expect(findMention('@@x', 3)).toBeNull();
+    expect(findMention('', 0)).toBeNull();
+  });
+
+  it('starts after punctuation or a line break', () => {
+    expect(findMention('(@ab', 4)?.prefix).toBe('ab');
+    expect(findMention('line\n@ab', 8)?.prefix).toBe('ab');
+  });
+
+  it('inserts @handle and a space, caret after it', () => {
+    const t = 'A walk with @sk';
+    const q = findMention(t, t.length)!;
+    expect(insertMention(t, q, 'sky_ranger')).toEqual({ text: 'A walk with @sky_ranger ', caret: 24 });
+  });
+
+  it('replaces the whole word and does not double a following space', () => {
+    const t = 'with @skyr today';
+    const q = findMention(t, 8)!;
+    const r = insertMention(t, q, '@sky_ranger');
+    expect(r.text).toBe('with @sky_ranger today');
+    expect(r.caret).toBe('with @sky_ranger '.length);
+  });
+});
