@@ -32,7 +32,7 @@ echo "== end-to-end tests of the real window"
 ./scripts/e2e.sh
 
 # One closing line for every runner above (cargo's and vitest's counts added up).
-passed=$(grep -oE 'test result: [a-z]+\. [0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -oE '[0-9]+ passed; [0-9]+ failed' "$LOG" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
-ui=$(grep -E '^ +Tests +[0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-echo "Summary: $((passed + ui)) passed, $failed failed"
+sum() { sed 's/\x1b\[[0-9;]*m//g' "$LOG" | grep -oE "$1" | grep -oE "[0-9]+ $2" | awk '{s+=$1} END {print s+0}' || true; }
+passed=$(( $(sum 'test result: [a-z]+\. [0-9]+ passed' passed) + $(sum '^ +Tests +[0-9]+ passed' passed) ))
+failed=$(( $(sum '[0-9]+ passed; [0-9]+ failed' failed) + $(sum '^ +Tests +.*[0-9]+ failed' failed) ))
+echo "Summary: $passed passed, $failed failed"

@@ -23,6 +23,15 @@ const COMMANDS: &[&str] = &[
     "add_character",
     "remove_character",
     "watch_progress",
+    "get_result",
+    "set_favourite",
+    "set_notes",
+    "delete_result",
+    "export_result",
+    "reveal_result",
+    "save_poster",
+    "library_health",
+    "rescan_library",
 ];
 
 fn main() {

@@ -9,8 +9,10 @@ use studio::api::{
     ApiError, ApiErrorCode, AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress,
     UploadedImage,
 };
-use studio::characters::{self, Character};
+use studio::characters::Character;
+use studio::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail};
 use studio::library::ResultQuery;
+use studio::library::{self, ResultRow};
 use studio::session::{Mode, Session};
 use studio::tasks::{self, Task};
 use studio::{actions, uploads, StudioError};
@@ -151,8 +153,8 @@ pub async fn list_results(state: State<'_, AppState>, query: ResultQuery) -> Res
 }
 
 #[tauri::command]
-pub async fn list_characters(state: State<'_, AppState>) -> Res<Vec<Character>> {
-    Ok(characters::list(state.studio()?.db()).map_err(StudioError::from)?)
+pub async fn list_characters(state: State<'_, AppState>) -> Res<Vec<CharacterView>> {
+    Ok(gallery::characters_with_posters(state.studio()?.db())?)
 }
 
 #[tauri::command]
@@ -180,4 +182,83 @@ pub async fn remove_character(state: State<'_, AppState>, id: i64) -> Res<Charac
 pub async fn watch_progress(state: State<'_, AppState>, channel: Channel<ProgressEvent>) -> Res<()> {
     state.add_channel(channel);
     Ok(())
+}
+
+#[tauri::command]
+pub async fn get_result(state: State<'_, AppState>, id: i64) -> Res<ResultDetail> {
+    let studio = state.studio()?;
+    Ok(gallery::result_detail(studio.db(), studio.paths(), id)?)
+}
+
+#[tauri::command]
+pub async fn set_favourite(state: State<'_, AppState>, id: i64, favourite: bool) -> Res<ResultRow> {
+    Ok(library::set_favourite(state.studio()?.db(), id, favourite).map_err(StudioError::from)?)
+}
+
+#[tauri::command]
+pub async fn set_notes(state: State<'_, AppState>, id: i64, notes: Option<String>) -> Res<ResultRow> {
+    let notes = notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    Ok(library::set_notes(state.studio()?.db(), id, notes).map_err(StudioError::from)?)
+}
+
+#[tauri::command]
+pub async fn delete_result(state: State<'_, AppState>, id: i64) -> Res<ResultRow> {
+    let studio = state.studio()?;
+    Ok(gallery::delete_result_and_files(studio.db(), studio.paths(), id)?)
+}
+
+/// Asks for a folder (natively, from Rust: the web view never names a path), then copies the
+/// video there with its JSON sidecar. `None` when the user cancels.
+#[tauri::command]
+pub async fn export_result(app: AppHandle, state: State<'_, AppState>, id: i64) -> Res<Option<Exported>> {
+    let studio = state.studio()?;
+    let dir = match &state.cfg.e2e_export_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let mut dialog = app.dialog().file().set_title("Export to folder");
+            if let Some(window) = app.get_webview_window("main") {
+                dialog = dialog.set_parent(&window);
+            }
+            let picked =
+                tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder()).await.map_err(internal)?;
+            match picked.and_then(|f| f.into_path().ok()) {
+                Some(dir) => dir,
+                None => return Ok(None),
+            }
+        }
+    };
+    Ok(Some(gallery::export_result(studio.db(), studio.paths(), id, &dir)?))
+}
+
+#[tauri::command]
+pub async fn reveal_result(state: State<'_, AppState>, id: i64) -> Res<()> {
+    let studio = state.studio()?;
+    let row = library::get_result(studio.db(), id).map_err(StudioError::from)?;
+    let rel = row.path.ok_or_else(|| ApiError::new(ApiErrorCode::Refused, "This result has no file."))?;
+    let path = studio.paths().resolve(&rel).map_err(StudioError::from)?;
+    tauri_plugin_opener::reveal_item_in_dir(&path)
+        .map_err(|e| ApiError::new(ApiErrorCode::Io, format!("Could not open the file manager: {e}")))
+}
+
+/// `image` is base64 (the window's canvas capture); the core checks it is an image.
+#[tauri::command]
+pub async fn save_poster(state: State<'_, AppState>, id: i64, image: String) -> Res<ResultRow> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(image.trim().trim_start_matches("data:image/jpeg;base64,").trim_start_matches("data:image/png;base64,"))
+        .map_err(|_| ApiError::new(ApiErrorCode::Refused, "The poster was not valid base64."))?;
+    let studio = state.studio()?;
+    Ok(gallery::save_poster(studio.db(), studio.paths(), id, &bytes)?)
+}
+
+#[tauri::command]
+pub async fn library_health(state: State<'_, AppState>) -> Res<Health> {
+    let studio = state.studio()?;
+    Ok(gallery::health(studio.db(), studio.paths())?)
+}
+
+#[tauri::command]
+pub async fn rescan_library(state: State<'_, AppState>) -> Res<Rescan> {
+    let studio = state.studio()?;
+    Ok(gallery::rescan(studio.db(), studio.paths(), studio.now_ms())?)
 }

@@ -21,6 +21,7 @@ pub fn run() {
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(cfg))
         .invoke_handler(tauri::generate_handler![
@@ -45,6 +46,15 @@ pub fn run() {
             commands::add_character,
             commands::remove_character,
             commands::watch_progress,
+            commands::get_result,
+            commands::set_favourite,
+            commands::set_notes,
+            commands::delete_result,
+            commands::export_result,
+            commands::reveal_result,
+            commands::save_poster,
+            commands::library_health,
+            commands::rescan_library,
         ])
         .setup(|app| {
             startup(app.handle());

@@ -160,7 +160,7 @@ pub fn health(db: &Db, lib: &LibraryPaths) -> Result<Health, StudioError> {
     }
     let mut orphans = Vec::new();
     let mut partials = Vec::new();
-    for f in files_under(&lib.root().join(paths::MEDIA_DIR)) {
+    for f in paths::files_under(&lib.root().join(paths::MEDIA_DIR)) {
         let Ok(rel) = f.strip_prefix(lib.root()) else { continue };
         let rel = rel.to_string_lossy().replace('\\', "/");
         if rel.ends_with(".partial") {
@@ -245,23 +245,6 @@ fn all_results(db: &Db) -> Result<Vec<ResultRow>, StudioError> {
     }
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,7 +314,7 @@ mod tests {
         delete_result_and_files(&db, &lib, row.id).unwrap();
         assert!(!video.exists() && !poster.exists());
         assert!(library::get_result(&db, row.id).is_err());
-        assert!(files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
+        assert!(paths::files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
     }
 
     #[test]
@@ -377,4 +360,73 @@ mod tests {
         assert_eq!(parse_app_name("posters/task-12-0-poster.png"), None);
         assert_eq!(parse_app_name("media/x.mp4"), None);
     }
+}
+
+/// A result with everything the detail panel shows.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct ResultDetail {
+    pub view: library::ResultView,
+    /// The task: full input (for remix), Kie's id, dates, credits.
+    pub task: tasks::Task,
+    /// The file is on disk (false: shown as missing, repairable by a rescan).
+    pub file_present: bool,
+}
+
+pub fn result_detail(db: &Db, lib: &LibraryPaths, id: i64) -> Result<ResultDetail, StudioError> {
+    let row = library::get_result(db, id)?;
+    let task = tasks::get(db, row.task_id)?;
+    let file_present =
+        row.path.as_deref().map(|p| lib.resolve(p).map(|p| p.is_file()).unwrap_or(false)).unwrap_or(true);
+    let view = library::ResultView {
+        model: task.model.clone(),
+        prompt: task.prompt().map(str::to_string).or_else(|| first_scene(&task)),
+        task_status: task.status,
+        credits_estimated: task.credits_estimated,
+        credits_consumed: task.credits_consumed,
+        task_created_at: task.created_at,
+        task_finished_at: task.finished_at,
+        demo: task.demo,
+        result: row,
+    };
+    Ok(ResultDetail { view, task, file_present })
+}
+
+fn first_scene(task: &tasks::Task) -> Option<String> {
+    let shots = task.input.get("shots")?.as_array()?;
+    shots.first()?.get("Scene")?.as_str().map(str::to_string)
+}
+
+/// A character with the poster of the video it was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct CharacterView {
+    #[serde(flatten)]
+    pub character: crate::characters::Character,
+    /// Relative to the library root, when the origin video is in the library.
+    pub poster_path: Option<String>,
+    /// The library task of the origin video, when known.
+    pub origin_video_task_id: Option<i64>,
+}
+
+/// Every character, newest first, with its origin video's poster.
+pub fn characters_with_posters(db: &Db) -> Result<Vec<CharacterView>, StudioError> {
+    let mut out = Vec::new();
+    for c in crate::characters::list(db)? {
+        let video = c.origin_task_id.and_then(|id| tasks::get(db, id).ok()).and_then(|t| {
+            // A character made here points at its characters-pro task; that task's input
+            // names the video's Kie id.
+            match t.input.get("origin_task_id").and_then(|v| v.as_str()) {
+                Some(kie_id) => tasks::by_kie_id(db, kie_id).ok().flatten(),
+                None => Some(t),
+            }
+        });
+        let poster_path = video.as_ref().and_then(|t| {
+            library::results_for_task(db, t.id)
+                .ok()?
+                .into_iter()
+                .find(|r| r.kind == ResultKind::Video)
+                .and_then(|r| r.poster_path)
+        });
+        out.push(CharacterView { character: c, poster_path, origin_video_task_id: video.map(|t| t.id) });
+    }
+    Ok(out)
 }

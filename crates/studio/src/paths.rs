@@ -152,6 +152,25 @@ pub fn check_relative(rel: &str) -> Result<(), PathError> {
 /// The file name of a result, made only from the app's own data: never from a URL, whose
 /// name Kie controls and which may be long, repeated across tasks, or hostile.
 /// `ext` is reduced to lowercase ASCII letters and digits; anything else becomes `bin`.
+/// Every file below `dir` (recursively), sorted; a missing folder has none.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn result_file_name(task_id: i64, index: u32, ext: &str) -> String {
     format!("task-{task_id}-{index}.{}", clean_ext(ext))
 }

@@ -32,6 +32,9 @@ pub const UPLOAD_BASE_ENV: &str = "KIE_UPLOAD_BASE";
 pub const KEYRING_SERVICE_ENV: &str = "KIE_STUDIO_KEYRING_SERVICE";
 pub const POLL_SCALE_ENV: &str = "KIE_STUDIO_POLL_SCALE";
 pub const E2E_PICK_ENV: &str = "KIE_STUDIO_E2E_PICK";
+/// Test hook: the folder `export_result` uses instead of asking (WebDriver cannot drive a
+/// native dialog).
+pub const E2E_EXPORT_DIR_ENV: &str = "KIE_STUDIO_E2E_EXPORT_DIR";
 
 /// Where the app's things are and which hosts it talks to. Read once at startup.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +54,7 @@ pub struct SessionConfig {
     /// `KIE_STUDIO_E2E_PICK`: the files the image picker returns instead of opening the
     /// native dialog (WebDriver cannot drive one).
     pub e2e_pick: Option<Vec<PathBuf>>,
+    pub e2e_export_dir: Option<PathBuf>,
 }
 
 impl SessionConfig {
@@ -108,6 +112,7 @@ impl SessionConfig {
             keyring_service: env(KEYRING_SERVICE_ENV),
             poll_scale: env(POLL_SCALE_ENV).and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| *s > 0.0),
             e2e_pick,
+            e2e_export_dir: env(E2E_EXPORT_DIR_ENV).map(|d| absolute(Path::new(d.trim()))),
         })
     }
 
@@ -400,6 +405,7 @@ mod tests {
         let e = env(&[("HOME", "/h"), (E2E_PICK_ENV, "/a/one.png::/b/two.jpg"), (POLL_SCALE_ENV, "fast")]);
         let cfg = SessionConfig::from_args_and_env(args(&[]), e).unwrap();
         assert_eq!(cfg.e2e_pick, Some(vec![PathBuf::from("/a/one.png"), PathBuf::from("/b/two.jpg")]));
+        assert_eq!(cfg.e2e_export_dir, None);
         assert_eq!(cfg.poll_scale, None);
         let cfg = SessionConfig::from_args_and_env(args(&["--library", "rel"]), env(&[])).unwrap();
         assert!(cfg.library.root().is_absolute());
@@ -414,6 +420,7 @@ mod tests {
             keyring_service: Some(format!("ai.kie.studio.test-session-{}", std::process::id())),
             poll_scale: Some(0.01),
             e2e_pick: None,
+            e2e_export_dir: None,
         }
     }
 

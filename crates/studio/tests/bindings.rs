@@ -27,6 +27,11 @@ fn generate(dir: &Path) {
     studio::api::UploadProgress::export_all(&cfg).unwrap();
     studio::api::ProgressEvent::export_all(&cfg).unwrap();
     studio::api::ResultPage::export_all(&cfg).unwrap();
+    studio::gallery::ResultDetail::export_all(&cfg).unwrap();
+    studio::gallery::CharacterView::export_all(&cfg).unwrap();
+    studio::gallery::Health::export_all(&cfg).unwrap();
+    studio::gallery::Rescan::export_all(&cfg).unwrap();
+    studio::gallery::Exported::export_all(&cfg).unwrap();
 }
 
 /// Every `.ts` file under `dir`, by its path relative to `dir`.

@@ -5,6 +5,8 @@
 //! Run through `scripts/e2e.sh`, which builds the UI and the app, starts Xvfb, a private
 //! D-Bus session and gnome-keyring, and sets `KIE_E2E_APP`.
 
+pub mod seed;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -243,6 +245,23 @@ impl App {
             }
         }
         ids
+    }
+
+    /// Press the form's submit button and return the id of the task that appears in the queue.
+    pub async fn submit_new_task(&self) -> i64 {
+        let before = self.task_ids().await;
+        self.click("submit").await;
+        let start = Instant::now();
+        loop {
+            if let Some(id) = self.task_ids().await.into_iter().filter(|id| !before.contains(id)).max() {
+                return id;
+            }
+            if start.elapsed() > PATIENCE {
+                self.screenshot("timeout-new-task").await;
+                panic!("no new task appeared in the queue after submitting");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// Wait for a task to be a success with its files in the library.

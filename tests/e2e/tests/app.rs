@@ -29,20 +29,7 @@ async fn choose_model(app: &App, model: &str) {
 
 /// Submit the form and return the new task's id.
 async fn submit(app: &App) -> i64 {
-    let before = app.task_ids().await;
-    app.click("submit").await;
-    let start = std::time::Instant::now();
-    loop {
-        let now = app.task_ids().await;
-        if let Some(id) = now.iter().copied().filter(|id| !before.contains(id)).max() {
-            return id;
-        }
-        if start.elapsed() > Duration::from_secs(15) {
-            app.screenshot("timeout-new-task").await;
-            panic!("no new task appeared in the queue after submitting");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    app.submit_new_task().await
 }
 
 #[tokio::test]
