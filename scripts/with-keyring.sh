@@ -12,6 +12,9 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HO
 export HOME="$(mktemp -d)"
 export XDG_DATA_HOME="$HOME/.local/share" XDG_RUNTIME_DIR="$HOME/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+# Test machines have no sound card: a null ALSA device lets videos with sound play (silently),
+# as they would on a desktop.
+printf 'pcm.!default { type null }\nctl.!default { type hw card 0 }\n' > "$HOME/.asoundrc"
 eval "$(printf '%s' kie-test-password | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 # Fail loudly rather than let keyring tests skip: prove the Secret Service answers.

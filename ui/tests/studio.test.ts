@@ -31,6 +31,15 @@ describe('media URLs', () => {
     );
     expect(withInfo(null).video('media/a.mp4')).toBe(`asset://localhost/${encodeURIComponent('/home/me/Kie Studio/media/a.mp4')}`);
   });
+
+  it('loads posters from the media server too, and uploads from the asset protocol', () => {
+    const s = withInfo('http://127.0.0.1:4567/t0k3n');
+    expect(s.poster('posters/task-1-0-poster.jpg')).toBe('http://127.0.0.1:4567/t0k3n/posters/task-1-0-poster.jpg');
+    expect(s.poster('/elsewhere/p.jpg')).toBe(`asset://localhost/${encodeURIComponent('/elsewhere/p.jpg')}`);
+    expect(s.media('uploads/a.png')).toBe(`asset://localhost/${encodeURIComponent('/home/me/Kie Studio/uploads/a.png')}`);
+    expect(withInfo(null).poster('posters/p.jpg')).toBe(`asset://localhost/${encodeURIComponent('/home/me/Kie Studio/posters/p.jpg')}`);
+    expect(s.poster(null)).toBeNull();
+  });
 });
 
 describe('the live queue', () => {

@@ -99,8 +99,10 @@ pub struct AppInfo {
     pub ready: bool,
     pub demo: bool,
     pub library_path: String,
-    /// Where videos play from: `{media_base}/{result.path}` (loopback HTTP with a token;
-    /// WebKitGTK cannot play video from the asset protocol). `None` until a library is open.
+    /// Where videos and posters load from: `{media_base}/{result.path}` and
+    /// `{media_base}/{result.poster_path}` (loopback HTTP with a token: WebKitGTK cannot play
+    /// video from the asset protocol, and loads it on its UI thread). `None` until a library
+    /// is open.
     pub media_base: Option<String>,
     /// Never the key itself: whether one is set, where, its last four.
     pub key: KeyStatus,

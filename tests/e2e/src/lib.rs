@@ -142,16 +142,21 @@ impl App {
         format!("[data-testid=\"{testid}\"]")
     }
 
-    /// The element, once it exists.
+    /// The element, once it exists. Errors while the page re-renders (a stale node) are
+    /// retried like a missing element.
     pub async fn el(&self, testid: &str) -> Element {
         let css = Self::locator(testid);
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .every(Duration::from_millis(100))
-            .for_element(Locator::Css(&css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {testid} after {PATIENCE:?}: {e}"))
+        let start = Instant::now();
+        loop {
+            match self.client.find(Locator::Css(&css)).await {
+                Ok(el) => return el,
+                Err(e) if start.elapsed() > PATIENCE => {
+                    self.screenshot(&format!("missing-{}", testid.replace(['[', ']', '.'], "_"))).await;
+                    panic!("no element {testid} after {PATIENCE:?}: {e}");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     pub async fn exists(&self, testid: &str) -> bool {
@@ -167,7 +172,10 @@ impl App {
                     return t.to_string();
                 }
             }
-            assert!(start.elapsed() < PATIENCE, "none of {testids:?} appeared");
+            if start.elapsed() > PATIENCE {
+                self.screenshot(&format!("missing-{}", testids.join("-or-"))).await;
+                panic!("none of {testids:?} appeared");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -182,16 +190,39 @@ impl App {
         el
     }
 
+    /// Click it; a node replaced by a re-render between finding and clicking is found again.
     pub async fn click(&self, testid: &str) {
-        let el = self.visible(testid).await;
-        el.click().await.unwrap_or_else(|e| panic!("click {testid}: {e}"));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let el = self.visible(testid).await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 5 => {
+                    eprintln!("click {testid} retried: {e}");
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Err(e) => panic!("click {testid}: {e}"),
+            }
+        }
     }
 
     /// Replace the field's text.
     pub async fn fill(&self, testid: &str, text: &str) {
         let el = self.visible(testid).await;
         el.clear().await.unwrap_or_else(|e| panic!("clear {testid}: {e:?}"));
-        el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {testid}: {e}"));
+        if text.is_empty() {
+            // WebDriver refuses to type nothing; tell the page the field is now empty.
+            self.client
+                .execute(
+                    "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                    vec![serde_json::to_value(&el).unwrap()],
+                )
+                .await
+                .unwrap();
+        } else {
+            el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {testid}: {e}"));
+        }
     }
 
     pub async fn text(&self, testid: &str) -> String {

@@ -6,15 +6,23 @@
 //
 // To see the other outcomes, put a word in square brackets in the prompt (or scene, or
 // character description): [fail], [unknown], [paused], [credits], [stale].
+//
+// The library side: `many` fills the gallery with thousands of made-up results (for the
+// virtual grid), `seed` also leaves the library with problems to repair (two videos missing
+// from disk, two files no result points at), posters captured by the window are kept and
+// shown, and `export_result` "copies" into `exportDir` (null: the user cancels the dialog).
 
 import rawCatalogue from '../../../../crates/kie/catalogue/models.json';
 import type { ApiError } from '../bindings/ApiError';
 import type { ApiErrorCode } from '../bindings/ApiErrorCode';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Character } from '../bindings/Character';
+import type { CharacterView } from '../bindings/CharacterView';
+import type { Health } from '../bindings/Health';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { Problem } from '../bindings/Problem';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { ResultQuery } from '../bindings/ResultQuery';
 import type { ResultRow } from '../bindings/ResultRow';
 import type { ResultView } from '../bindings/ResultView';
 import type { Task } from '../bindings/Task';
@@ -37,11 +45,82 @@ export interface FakeOptions {
   latency?: number;
   /** The starting balance (default 10,000 credits). */
   credits?: number;
+  /** Fill the library with this many made-up older results (thousands are fine). */
+  many?: number;
+  /** Where `export_result` puts files (default ~/Videos); null: the user cancels the dialog. */
+  exportDir?: string | null;
+  /** `get_balance` fails as if the network were gone. */
+  offline?: boolean;
+  /** `AppInfo.media_base`: where videos play from (a local server for real files), else none. */
+  mediaBase?: string | null;
 }
 
 const LIBRARY = '/home/you/Kie Studio';
 const DEMO_LIBRARY = '/home/you/Kie Studio/demo';
 const VERSION = '0.1.0 (browser preview)';
+const EXPORT_DIR = '/home/you/Videos';
+
+/** Words of a text as the full-text index sees them (lower case, letters and digits). */
+function words(text: string | null | undefined): string[] {
+  return (text ?? '').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/**
+ * As `search::match_expression` and the FTS index: every typed word is a prefix, all must
+ * match within one document (the prompt, or the notes). Nothing searchable: no filter.
+ */
+export function fakeSearchMatches(search: string, docs: Array<string | null | undefined>): boolean {
+  const terms = search
+    .split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w))
+    .slice(0, 16)
+    .map(words)
+    .filter((t) => t.length > 0);
+  if (terms.length === 0) return true;
+  return docs.some((doc) => {
+    const ws = words(doc);
+    // A quoted phrase of several tokens ("snow-rob"): consecutive words, the last a prefix.
+    return terms.every((t) =>
+      ws.some((_, i) => t.every((tok, j) => (j === t.length - 1 ? ws[i + j]?.startsWith(tok) : ws[i + j] === tok))),
+    );
+  });
+}
+
+/** base64 → the first bytes, to tell an image from anything else. */
+function sniffImage(base64: string): 'jpg' | 'png' | 'webp' | null {
+  let head: string;
+  try {
+    head = atob(base64.slice(0, 24));
+  } catch {
+    return null;
+  }
+  const b = (i: number) => head.charCodeAt(i);
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpg';
+  if (head.startsWith('\x89PNG')) return 'png';
+  if (head.startsWith('RIFF') && head.slice(8, 12) === 'WEBP') return 'webp';
+  return null;
+}
+
+// Made-up prompts for a big library.
+const SUBJECTS = [
+  'A red fox', 'An old lighthouse keeper', 'A tiny robot', 'Two kids on bikes', 'A paper boat', 'A golden retriever',
+  'A street musician', 'A hot air balloon', 'A sleepy cat', 'A chef', 'A skateboarder', 'A whale', 'An astronaut',
+  'A vintage car', 'A ballet dancer', 'A flock of birds', 'A barista', 'A knight in armour', 'A snowboarder', 'A hummingbird',
+];
+const ACTIONS = [
+  'walks through', 'drifts over', 'dances in', 'races across', 'sleeps beside', 'explores', 'waves from', 'cooks in',
+  'glides above', 'sings in', 'jumps over', 'looks out over',
+];
+const PLACES = [
+  'a snowy forest', 'a neon city at night', 'a quiet beach at sunrise', 'a busy market', 'the surface of the moon',
+  'a field of sunflowers', 'a rainy street', 'an old library', 'a misty harbour', 'a desert canyon', 'a jazz bar',
+  'a mountain lake', 'a cherry blossom park', 'a space station',
+];
+const STYLES = [
+  'cinematic, slow motion', 'handheld camera, warm light', 'wide aerial shot', 'soft pastel colours', 'golden hour',
+  'documentary style', 'dreamy, shallow depth of field', 'time-lapse', 'close-up, 35 mm film', '',
+];
+const NOTES = ['client pick', 'use for the intro', 'keep — best one', 'too dark, redo', 'for Instagram', 'music video idea'];
 
 function apiError(code: ApiErrorCode, message: string, problems: Problem[] = []): ApiError {
   return { code, message, problems };
@@ -99,6 +178,14 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     plans: new Map<number, string>(),
     timers: new Map<number, ReturnType<typeof setTimeout>>(),
     downloads: new Map<number, number>(),
+    /** Results whose file is gone from disk (library_health reports them). */
+    missing: new Set<number>(),
+    /** Files under media/ no result points at. */
+    orphans: [] as string[],
+    /** Posters the window captured, by relative path (shown as they were saved). */
+    posterData: new Map<string, string>(),
+    exportDir: opts.exportDir === undefined ? EXPORT_DIR : opts.exportDir,
+    offline: !!opts.offline,
   };
 
   const listeners = {
@@ -130,7 +217,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     ready: ready(),
     demo: state.demo,
     library_path: library(),
-    media_base: null,
+    media_base: opts.mediaBase ?? null,
     key: state.key ? { set: true, source: 'keyring', last4: state.key.last4 } : { set: false, source: null, last4: null },
   });
   const requireReady = () => {
@@ -214,6 +301,79 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
       demo: task.demo,
     });
     emit(listeners.result, row);
+  };
+
+  const findResult = (id: number): ResultView => {
+    const r = state.results.find((x) => x.id === id);
+    if (!r) throw apiError('not_found', `There is no result ${id}.`);
+    return r;
+  };
+
+  /** The plain row of a gallery entry. */
+  const rowOf = (v: ResultView): ResultRow => ({
+    id: v.id,
+    task_id: v.task_id,
+    idx: v.idx,
+    kind: v.kind,
+    path: v.path,
+    size: v.size,
+    sha256: v.sha256,
+    poster_path: v.poster_path,
+    favourite: v.favourite,
+    notes: v.notes,
+    text_json: v.text_json,
+    source_url: v.source_url,
+    created_at: v.created_at,
+  });
+
+  /** As `library::list_results` and `count_results`. */
+  const queryResults = (q: Partial<ResultQuery>): { items: ResultView[]; total: number } => {
+    let items = state.results.filter((r) => {
+      if (q.kind && r.kind !== q.kind) return false;
+      if (q.model && r.model !== q.model) return false;
+      if (q.favourites_only && !r.favourite) return false;
+      if (q.from_ms !== undefined && q.from_ms !== null && r.created_at < q.from_ms) return false;
+      if (q.to_ms !== undefined && q.to_ms !== null && r.created_at >= q.to_ms) return false;
+      if (q.search && !fakeSearchMatches(q.search, [r.prompt, r.notes])) return false;
+      return true;
+    });
+    const desc = q.desc ?? true;
+    const dir = desc ? -1 : 1;
+    const byDate = (a: ResultView, b: ResultView) => (a.created_at - b.created_at || a.id - b.id) * dir;
+    if ((q.sort ?? 'date') === 'cost') {
+      const cost = (r: ResultView) => r.credits_consumed ?? r.credits_estimated;
+      items = items.sort((a, b) => {
+        const ca = cost(a);
+        const cb = cost(b);
+        if (ca === null || cb === null) {
+          if (ca !== cb) return ca === null ? 1 : -1;
+        } else if (ca !== cb) {
+          return (ca - cb) * dir;
+        }
+        return b.created_at - a.created_at || b.id - a.id;
+      });
+    } else {
+      items = items.sort(byDate);
+    }
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? 100;
+    return { items: items.slice(offset, offset + limit), total: items.length };
+  };
+
+  const health = (): Health => ({
+    missing: state.results.filter((r) => state.missing.has(r.id)).map(rowOf),
+    orphans: [...state.orphans].sort(),
+    partials: [],
+  });
+
+  const characterView = (c: Character): CharacterView => {
+    // As `gallery::characters_with_posters`: a character made here points at its
+    // characters-pro task, whose input names the video's Kie id.
+    let video: Task | undefined = c.origin_task_id === null ? undefined : state.tasks.find((t) => t.id === c.origin_task_id);
+    const kie = video?.input.origin_task_id;
+    if (typeof kie === 'string') video = state.tasks.find((t) => t.kie_task_id === kie);
+    const poster = video ? state.results.find((r) => r.task_id === video!.id && r.kind === 'video')?.poster_path ?? null : null;
+    return { ...c, poster_path: poster, origin_video_task_id: video?.id ?? null };
   };
 
   // ---- the life of a task ----
@@ -444,8 +604,107 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     }
   };
 
-  if (opts.seed) seedExamples();
-  else if (state.demo) seedCharacters();
+  /** Thousands of older results, as a library grows over a year or two. */
+  const seedMany = (n: number) => {
+    const models = catalogue.filter((m) => m.output === 'video' && m.fields.some((f) => f.name === 'prompt' || f.name === 'shots'));
+    const charModel = catalogue.find((m) => m.output === 'character');
+    const now = Date.now();
+    const oldest = state.results.length ? Math.min(...state.results.map((r) => r.created_at)) : now;
+    let rnd = 1234567;
+    const rand = () => {
+      rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+      return rnd / 0x7fffffff;
+    };
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+    for (let i = 0; i < n; i++) {
+      const created = oldest - (i + 1) * 97 * 60_000 - Math.floor(rand() * 50 * 60_000);
+      const isChar = !!charModel && i % 37 === 36;
+      const spec = isChar ? charModel! : pick(models);
+      const prompt = `${pick(SUBJECTS)} ${pick(ACTIONS)} ${pick(PLACES)}${(() => {
+        const st = pick(STYLES);
+        return st ? `, ${st}` : '';
+      })()}`;
+      const portrait = rand() < 0.25;
+      const input: Input = spec.fields.some((f) => f.name === 'shots')
+        ? { shots: [{ Scene: prompt, duration: 10 }], n_frames: '10', aspect_ratio: portrait ? 'portrait' : 'landscape' }
+        : isChar
+          ? { origin_task_id: hexId(), character_prompt: prompt, character_user_name: `cast_${i}` }
+          : { prompt, n_frames: rand() < 0.7 ? '10' : '15', aspect_ratio: portrait ? 'portrait' : 'landscape' };
+      const credits = estimateCredits(spec, input);
+      const task: Task = {
+        id: state.nextTask++,
+        model: spec.id,
+        input,
+        status: 'succeeded',
+        kie_task_id: hexId(),
+        kie_state: 'success',
+        progress: 100,
+        created_at: created - 180_000,
+        submitted_at: created - 179_000,
+        updated_at: created,
+        finished_at: created - 5_000,
+        fail_code: null,
+        fail_message: null,
+        error_code: null,
+        credits_estimated: credits,
+        credits_consumed: credits,
+        result_json: null,
+        downloads_done: true,
+        stale: false,
+        next_poll_at: null,
+        poll_errors: 0,
+        demo: state.demo,
+      };
+      state.tasks.push(task);
+      const shape = portrait ? 'portrait' : 'landscape';
+      const ym = new Date(created).toISOString().slice(0, 7).replace('-', '/');
+      state.results.push({
+        id: state.nextResult++,
+        task_id: task.id,
+        idx: 0,
+        kind: isChar ? 'character' : 'video',
+        path: isChar ? null : `media/${ym}/task-${task.id}-0.mp4`,
+        size: isChar ? null : 1_500_000 + Math.floor(rand() * 6_000_000),
+        sha256: null,
+        // Some videos came without a first frame: the window captures their poster.
+        poster_path: isChar || i % 9 === 4 ? null : `posters/task-${task.id}-0-${shape}.jpg`,
+        favourite: rand() < 0.06,
+        notes: rand() < 0.04 ? pick(NOTES) : null,
+        text_json: isChar ? { character_id: `char_${hexId(8)}`, character_user_name: `cast_${i}` } : null,
+        source_url: null,
+        created_at: created,
+        model: spec.id,
+        prompt,
+        task_status: 'succeeded',
+        credits_estimated: credits,
+        credits_consumed: credits,
+        task_created_at: task.created_at,
+        task_finished_at: task.finished_at,
+        demo: state.demo,
+      });
+    }
+  };
+
+  /** A library with problems to repair: files gone from disk, files without a record. */
+  const seedProblems = () => {
+    const videos = state.results.filter((r) => r.kind === 'video' && r.path);
+    const gone = videos.slice(-2);
+    for (const r of gone) state.missing.add(r.id);
+    // One of them was moved aside under its app name: a rescan links it back.
+    if (gone[0]) state.orphans.push(`media/recovered/task-${gone[0].task_id}-${gone[0].idx}.mp4`);
+    state.orphans.push('media/holiday-edit-final.mp4');
+  };
+
+  if (opts.seed) {
+    seedExamples();
+    // Characters made from seeded videos show their poster.
+    const mae = state.characters.find((c) => c.handle === 'skipper.mae');
+    if (mae) mae.origin_task_id = 1;
+    const ranger = state.characters.find((c) => c.handle === 'sky_ranger');
+    if (ranger) ranger.origin_task_id = 6;
+  } else if (state.demo) seedCharacters();
+  if (opts.many) seedMany(opts.many);
+  if (opts.seed) seedProblems();
 
   const backend: Backend = {
     kind: 'fake',
@@ -483,6 +742,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     getBalance: () =>
       cmd(() => {
         requireReady();
+        if (state.offline) throw apiError('connection', 'Could not reach Kie.');
         return { credits: state.credits, usd: creditsToUsd(state.credits) };
       }),
     submitTask: (modelId, input) => cmd(() => submit(modelId, input)),
@@ -554,21 +814,71 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
       }
       return out;
     },
-    listResults: (query) =>
+    listResults: (query) => cmd(() => queryResults(query)),
+    getResult: (id) =>
       cmd(() => {
-        let items = state.results.slice();
-        if (query.kind) items = items.filter((r) => r.kind === query.kind);
-        if (query.model) items = items.filter((r) => r.model === query.model);
-        if (query.favourites_only) items = items.filter((r) => r.favourite);
-        if (query.search) {
-          const s = query.search.toLowerCase().replace(/@/g, '').trim();
-          if (s) items = items.filter((r) => (r.prompt ?? '').toLowerCase().includes(s));
-        }
-        const offset = query.offset ?? 0;
-        const limit = query.limit ?? 50;
-        return { items: items.slice(offset, offset + limit), total: items.length };
+        const view = findResult(id);
+        return { view, task: findTask(view.task_id), file_present: !view.path || !state.missing.has(id) };
       }),
-    listCharacters: () => cmd(() => state.characters),
+    setFavourite: (id, favourite) =>
+      cmd(() => {
+        const r = findResult(id);
+        r.favourite = favourite;
+        return rowOf(r);
+      }),
+    setNotes: (id, notes) =>
+      cmd(() => {
+        const r = findResult(id);
+        r.notes = notes && notes.trim() ? notes : null;
+        return rowOf(r);
+      }),
+    deleteResult: (id) =>
+      cmd(() => {
+        const i = state.results.findIndex((x) => x.id === id);
+        if (i === -1) throw apiError('not_found', `There is no result ${id}.`);
+        const [r] = state.results.splice(i, 1);
+        state.missing.delete(id);
+        return rowOf(r);
+      }),
+    exportResult: (id) =>
+      cmd(() => {
+        const r = findResult(id);
+        if (state.exportDir === null) return null;
+        if (!r.path || state.missing.has(id)) throw apiError('io', 'The video file is not on disk.');
+        const stem = (words(r.prompt).slice(0, 6).join('-') || 'video') + `-${r.task_id}`;
+        return { video: `${state.exportDir}/${stem}.mp4`, sidecar: `${state.exportDir}/${stem}.json` };
+      }),
+    revealResult: (id) =>
+      cmd(() => {
+        findResult(id);
+      }),
+    savePoster: (id, image) =>
+      cmd(() => {
+        const r = findResult(id);
+        const ext = sniffImage(image);
+        if (!ext) throw apiError('refused', 'A poster must be a JPEG, PNG or WebP image.');
+        const rel = `posters/task-${r.task_id}-${r.idx}-poster.${ext}`;
+        state.posterData.set(rel, `data:image/${ext === 'jpg' ? 'jpeg' : ext};base64,${image}`);
+        r.poster_path = rel;
+        return rowOf(r);
+      }),
+    libraryHealth: () => cmd(health),
+    rescanLibrary: () =>
+      cmd(() => {
+        const relinked: string[] = [];
+        for (const rel of [...state.orphans]) {
+          const m = /(?:^|\/)task-(\d+)-(\d+)\.[a-z0-9]+$/.exec(rel);
+          if (!m) continue;
+          const r = state.results.find((x) => x.task_id === Number(m[1]) && x.idx === Number(m[2]));
+          if (!r) continue;
+          r.path = rel;
+          state.missing.delete(r.id);
+          state.orphans = state.orphans.filter((o) => o !== rel);
+          relinked.push(rel);
+        }
+        return { relinked, found: [], health: health() };
+      }),
+    listCharacters: () => cmd(() => state.characters.map(characterView)),
     completeCharacters: (prefix, limit) =>
       cmd(() => {
         const p = prefix.trim().replace(/^@/, '').toLowerCase();
@@ -591,7 +901,10 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     onCharacterAdded: (cb) => on(listeners.character, cb),
     onKeyRejected: (cb) => on(listeners.key, () => cb()),
     watchProgress: (cb) => on(listeners.progress, cb),
-    mediaUrl: (absPath) => placeholderImage(absPath),
+    mediaUrl: (absPath) => {
+      for (const [rel, data] of state.posterData) if (absPath.endsWith(`/${rel}`)) return data;
+      return placeholderImage(absPath);
+    },
   };
   return backend;
 }

@@ -6,10 +6,15 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
 import type { Character } from '../bindings/Character';
+import type { CharacterView } from '../bindings/CharacterView';
+import type { Exported } from '../bindings/Exported';
+import type { Health } from '../bindings/Health';
 import type { InputCheck } from '../bindings/InputCheck';
 import type { KeyCheck } from '../bindings/KeyCheck';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { Rescan } from '../bindings/Rescan';
+import type { ResultDetail } from '../bindings/ResultDetail';
 import type { ResultPage } from '../bindings/ResultPage';
 import type { ResultQuery } from '../bindings/ResultQuery';
 import type { ResultRow } from '../bindings/ResultRow';
@@ -93,7 +98,16 @@ export function createTauriBackend(): Backend {
       return call<UploadedImage[]>('pick_images', { onProgress: channel });
     },
     listResults: (query: Partial<ResultQuery>) => call<ResultPage>('list_results', { query }),
-    listCharacters: () => call<Character[]>('list_characters'),
+    getResult: (id) => call<ResultDetail>('get_result', { id }),
+    setFavourite: (id, favourite) => call<ResultRow>('set_favourite', { id, favourite }),
+    setNotes: (id, notes) => call<ResultRow>('set_notes', { id, notes }),
+    deleteResult: (id) => call<ResultRow>('delete_result', { id }),
+    exportResult: (id) => call<Exported | null>('export_result', { id }),
+    revealResult: (id) => call<void>('reveal_result', { id }),
+    savePoster: (id, image) => call<ResultRow>('save_poster', { id, image }),
+    libraryHealth: () => call<Health>('library_health'),
+    rescanLibrary: () => call<Rescan>('rescan_library'),
+    listCharacters: () => call<CharacterView[]>('list_characters'),
     completeCharacters: (prefix, limit) => call<Character[]>('complete_characters', { prefix, limit }),
     addCharacter: (handle, characterId, prompt) =>
       call<Character>('add_character', { handle, characterId, prompt }),

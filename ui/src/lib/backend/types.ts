@@ -8,10 +8,15 @@
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
 import type { Character } from '../bindings/Character';
+import type { CharacterView } from '../bindings/CharacterView';
+import type { Exported } from '../bindings/Exported';
+import type { Health } from '../bindings/Health';
 import type { InputCheck } from '../bindings/InputCheck';
 import type { KeyCheck } from '../bindings/KeyCheck';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { Rescan } from '../bindings/Rescan';
+import type { ResultDetail } from '../bindings/ResultDetail';
 import type { ResultPage } from '../bindings/ResultPage';
 import type { ResultQuery } from '../bindings/ResultQuery';
 import type { ResultRow } from '../bindings/ResultRow';
@@ -71,8 +76,26 @@ export interface Backend {
   // ---- library ----
   /** `list_results`: every field of the query is optional. */
   listResults(query: Partial<ResultQuery>): Promise<ResultPage>;
-  /** `list_characters` */
-  listCharacters(): Promise<Character[]>;
+  /** `get_result`: the detail panel (the result, its task with the full input, file on disk). */
+  getResult(id: number): Promise<ResultDetail>;
+  /** `set_favourite` */
+  setFavourite(id: number, favourite: boolean): Promise<ResultRow>;
+  /** `set_notes`: notes are searched too; `null` clears them. */
+  setNotes(id: number, notes: string | null): Promise<ResultRow>;
+  /** `delete_result`: the file, its poster and the record together (ask first). */
+  deleteResult(id: number): Promise<ResultRow>;
+  /** `export_result`: the shell asks for a folder; `null` when cancelled. */
+  exportResult(id: number): Promise<Exported | null>;
+  /** `reveal_result`: shows the file in the file manager. */
+  revealResult(id: number): Promise<void>;
+  /** `save_poster`: `image` is base64 of a JPEG/PNG captured from the video. */
+  savePoster(id: number, image: string): Promise<ResultRow>;
+  /** `library_health`: missing files, files without a record, interrupted downloads. */
+  libraryHealth(): Promise<Health>;
+  /** `rescan_library`: repairs what it can; the rest stays reported. */
+  rescanLibrary(): Promise<Rescan>;
+  /** `list_characters`: newest first, each with its origin video's poster. */
+  listCharacters(): Promise<CharacterView[]>;
   /** `complete_characters`: `@` completion while typing a prompt. */
   completeCharacters(prefix: string, limit: number): Promise<Character[]>;
   /** `add_character`: `duplicate_handle` if taken (any case). */

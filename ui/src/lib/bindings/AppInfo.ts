@@ -10,8 +10,10 @@ export type AppInfo = { version: string,
  */
 ready: boolean, demo: boolean, library_path: string, 
 /**
- * Where videos play from: `{media_base}/{result.path}` (loopback HTTP with a token;
- * WebKitGTK cannot play video from the asset protocol). `None` until a library is open.
+ * Where videos and posters load from: `{media_base}/{result.path}` and
+ * `{media_base}/{result.poster_path}` (loopback HTTP with a token: WebKitGTK cannot play
+ * video from the asset protocol, and loads it on its UI thread). `None` until a library
+ * is open.
  */
 media_base: string | null, 
 /**

@@ -71,3 +71,23 @@ export function formatBytes(bytes: number): string {
 export function libraryFile(libraryPath: string, rel: string): string {
   return `${libraryPath.replace(/[\\/]+$/, '')}/${rel.replace(/^[\\/]+/, '')}`;
 }
+
+/** A day, with the year only when it is not this year: "Mar 4" / "Mar 4, 2025". */
+export function formatDay(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return d.toLocaleDateString('en-US', sameYear ? { month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric', year: 'numeric' });
+}
+
+/** A moment in full: "Mar 4, 2026, 14:05". */
+export function formatFull(ms: number): string {
+  const d = new Date(ms);
+  const date = d.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric' });
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return `${date}, ${time}`;
+}
+
+/** What a result cost: consumed, else the estimate; null when unknown. */
+export function resultCredits(r: { credits_consumed: number | null; credits_estimated: number | null }): number | null {
+  return r.credits_consumed ?? r.credits_estimated;
+}

@@ -12,3 +12,8 @@ export function useStudio(): Studio {
   if (!s) throw new Error('useStudio() outside <App>');
   return s;
 }
+
+/** The context a component rendered on its own needs (for tests: `render(C, { context })`). */
+export function studioContext(studio: Studio): Map<symbol, Studio> {
+  return new Map([[KEY, studio]]);
+}

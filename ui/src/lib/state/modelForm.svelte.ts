@@ -2,9 +2,11 @@
 // problems and price from the backend, and the outcome of the last submit. Kept per model
 // for the whole session, so switching models and coming back loses nothing.
 
+import type { Character } from '../bindings/Character';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { Problem } from '../bindings/Problem';
 import type { UploadedImage } from '../bindings/UploadedImage';
+import { addCharacterId, CHARACTER_ID_FIELD, type AddIdOutcome } from '../logic/characters';
 import { initialForm, type FormValues } from '../logic/form';
 import { fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
 
@@ -66,6 +68,16 @@ export class ModelForm {
   /** Whether any visible problem is at `path` or inside it. */
   hasWithin(path: string): boolean {
     return this.visible.some((p) => isWithin(p.field, path));
+  }
+
+  /**
+   * The user put `@handle` in a prompt: the character's id goes into the character list
+   * too, when this model has one (no duplicates, at most its limit).
+   */
+  mentioned(c: Pick<Character, 'handle' | 'character_id'>): AddIdOutcome {
+    const outcome = addCharacterId(this.spec, this.values, c.character_id);
+    if (outcome === 'added') this.changed(CHARACTER_ID_FIELD);
+    return outcome;
   }
 
   touch(path: string): void {

@@ -5,6 +5,7 @@
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
 import type { Character } from '../bindings/Character';
+import type { CharacterView } from '../bindings/CharacterView';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
 import type { ResultRow } from '../bindings/ResultRow';
@@ -13,8 +14,9 @@ import type { Task } from '../bindings/Task';
 import type { Backend, Unsubscribe } from '../backend/types';
 import { plainErrorText, toApiError } from '../logic/errors';
 import { isFinal, sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
-import { formFromInput } from '../logic/form';
+import { formFromInput, initialForm } from '../logic/form';
 import { libraryFile } from '../logic/format';
+import { Gallery } from './gallery.svelte';
 import { ModelForm } from './modelForm.svelte';
 
 export interface ConfirmRequest {
@@ -30,6 +32,9 @@ export type Screen = 'create' | 'gallery' | 'characters' | 'settings';
 export const SCREENS: Screen[] = ['create', 'gallery', 'characters', 'settings'];
 
 const LAST_MODEL_KEY = 'kie-studio.last-model';
+/** Errors that mean Kie is out of reach (the balance shows "offline", quietly). */
+const OFFLINE_CODES = new Set<string>(['connection', 'timeout', 'unavailable', 'upstream_timeout', 'server_error', 'rate_limited']);
+const LAST_PROMPT_MODEL_KEY = 'kie-studio.last-prompt-model';
 
 function storageGet(key: string): string | null {
   try {
@@ -56,17 +61,23 @@ export class Studio {
   catalogue: ModelSpec[] = $state([]);
   balance: Balance | null = $state(null);
   balanceError: string | null = $state(null);
+  /** The balance could not be fetched because Kie is out of reach (shown quietly). */
+  balanceOffline = $state(false);
   tasks: Task[] = $state([]);
   /** Per task, per result index: bytes downloaded. */
   downloads: Record<number, Record<number, DownloadProgress>> = $state({});
   results: ResultView[] = $state([]);
   /** Poster paths (relative to the library) by task id, for the queue. */
   posters: Record<number, string> = $state({});
-  characters: Character[] = $state([]);
+  characters: CharacterView[] = $state([]);
+  /** The gallery's filters, pages and scroll position (kept while the user is elsewhere). */
+  readonly gallery: Gallery;
   screen: Screen = $state('create');
   queueOpen = $state(false);
   /** The clock the elapsed times tick with. */
   now = $state(Date.now());
+  /** When the balance last came from Kie (it stays shown, quietly, while offline). */
+  balanceAt: number | null = $state(null);
   /** Kie refused the key after it was saved. */
   keyRejected = $state(false);
   modelId: string | null = $state(null);
@@ -80,12 +91,14 @@ export class Studio {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private balanceTimer: ReturnType<typeof setTimeout> | null = null;
   private resultsTimer: ReturnType<typeof setTimeout> | null = null;
+  private charactersTimer: ReturnType<typeof setTimeout> | null = null;
   private live = false;
   private loadedLibrary: string | null = null;
   private onFocus = () => void this.refreshBalance();
 
   constructor(backend: Backend) {
     this.backend = backend;
+    this.gallery = new Gallery(this);
   }
 
   get ready(): boolean {
@@ -132,6 +145,8 @@ export class Studio {
       this.posters = {};
       this.characters = [];
       this.balance = null;
+      this.balanceAt = null;
+      this.gallery.reset();
     }
     this.goLive();
     try {
@@ -153,6 +168,50 @@ export class Studio {
   chooseModel(id: string): void {
     this.modelId = id;
     storageSet(LAST_MODEL_KEY, id);
+    if (this.catalogue.find((m) => m.id === id)?.fields.some((f) => f.name === 'prompt')) storageSet(LAST_PROMPT_MODEL_KEY, id);
+  }
+
+  /** The model a prompt was last written for (for "Use in a prompt"): the current one if it has a prompt. */
+  get promptModel(): ModelSpec | null {
+    const hasPrompt = (m: ModelSpec | null | undefined) => !!m && m.fields.some((f) => f.name === 'prompt');
+    if (hasPrompt(this.model)) return this.model;
+    const last = this.catalogue.find((m) => m.id === storageGet(LAST_PROMPT_MODEL_KEY));
+    if (hasPrompt(last)) return last!;
+    return this.catalogue.find((m) => m.output === 'video' && hasPrompt(m)) ?? null;
+  }
+
+  /** The model that makes characters from a video (`origin_task_id`), if the catalogue has one. */
+  get characterModel(): ModelSpec | null {
+    return this.catalogue.find((m) => m.output === 'character' && m.fields.some((f) => f.name === 'origin_task_id')) ?? null;
+  }
+
+  /** Opens the character maker with a finished video (its Kie task id) chosen. */
+  makeCharacterFrom(kieTaskId: string): boolean {
+    const spec = this.characterModel;
+    if (!spec) return false;
+    const form = this.formFor(spec);
+    form.values = initialForm(spec);
+    form.values.origin_task_id = kieTaskId;
+    form.touched = [];
+    form.showAll = false;
+    form.notice = null;
+    form.moreOpen = false;
+    this.chooseModel(spec.id);
+    this.go('create');
+    return true;
+  }
+
+  /** Opens Create with the last prompt model and `@handle` at the end of its prompt. */
+  useCharacter(c: Pick<Character, 'handle' | 'character_id'>): boolean {
+    const spec = this.promptModel;
+    if (!spec) return false;
+    const form = this.formFor(spec);
+    const prompt = typeof form.values.prompt === 'string' ? form.values.prompt : '';
+    form.values.prompt = `${prompt}${prompt && !/\s$/.test(prompt) ? ' ' : ''}@${c.handle} `;
+    form.mentioned(c);
+    this.chooseModel(spec.id);
+    this.go('create');
+    return true;
   }
 
   go(screen: Screen): void {
@@ -184,6 +243,8 @@ export class Studio {
     if (this.ticker) clearInterval(this.ticker);
     if (this.balanceTimer) clearTimeout(this.balanceTimer);
     if (this.resultsTimer) clearTimeout(this.resultsTimer);
+    if (this.charactersTimer) clearTimeout(this.charactersTimer);
+    this.gallery.dispose();
     if (typeof window !== 'undefined') window.removeEventListener('focus', this.onFocus);
     this.live = false;
   }
@@ -282,11 +343,15 @@ export class Studio {
     if (!this.ready) return;
     try {
       this.balance = await this.backend.getBalance();
+      this.balanceAt = Date.now();
       this.balanceError = null;
+      this.balanceOffline = false;
     } catch (e) {
+      // The last known balance stays; nothing else depends on this answer.
       const err = toApiError(e);
       if (err.code === 'unauthorized') this.keyRejected = true;
       this.balanceError = plainErrorText(err.code);
+      this.balanceOffline = OFFLINE_CODES.has(err.code);
     }
   }
 
@@ -313,6 +378,7 @@ export class Studio {
     if (r.poster_path) this.posters[r.task_id] = r.poster_path;
     if (this.resultsTimer) clearTimeout(this.resultsTimer);
     this.resultsTimer = setTimeout(() => void this.loadResults(), 150);
+    this.gallery.refreshSoon();
   }
 
   async loadCharacters(): Promise<void> {
@@ -324,7 +390,12 @@ export class Studio {
   }
 
   private characterAdded(c: Character): void {
-    if (!this.characters.some((x) => x.id === c.id)) this.characters = [c, ...this.characters];
+    if (!this.characters.some((x) => x.id === c.id)) {
+      this.characters = [{ ...c, poster_path: null, origin_video_task_id: null }, ...this.characters];
+    }
+    // Again from the shell, for the poster of its video.
+    if (this.charactersTimer) clearTimeout(this.charactersTimer);
+    this.charactersTimer = setTimeout(() => void this.loadCharacters(), 300);
   }
 
   /**
@@ -343,9 +414,24 @@ export class Studio {
    * protocol), else like any other file.
    */
   video(rel: string | null | undefined): string | null {
+    return this.served(rel);
+  }
+
+  /**
+   * A poster as a URL: from the same loopback server as videos when there is one (WebKitGTK
+   * loads custom schemes on its UI thread, so many posters while scrolling would stall it),
+   * else like any other file.
+   */
+  poster(rel: string | null | undefined): string | null {
+    return this.served(rel);
+  }
+
+  /** `{media_base}/{rel}` for a library-relative path, else the asset URL. */
+  private served(rel: string | null | undefined): string | null {
     if (!rel || !this.info) return null;
     const base = this.info.media_base;
-    if (!base) return this.media(rel);
+    const absolute = rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('\\\\');
+    if (!base || absolute) return this.media(rel);
     const path = rel.replace(/^[\\/]+/, '').split(/[\\/]/).map(encodeURIComponent).join('/');
     return `${base.replace(/\/+$/, '')}/${path}`;
   }

@@ -1,0 +1,415 @@
+// The gallery and the character registry against the fake backend: a virtual grid over
+// 10,000 results, search and filters, the detail panel and its actions, the library check,
+// poster captures, and the characters screen.
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import App from '../src/App.svelte';
+import { createFastFake, type FakeOptions } from '../src/lib/backend/fake';
+import type { Backend } from '../src/lib/backend/types';
+import Gallery from '../src/lib/components/Gallery.svelte';
+import { studioContext } from '../src/lib/state/context';
+import { Studio } from '../src/lib/state/studio.svelte';
+
+const JPEG = btoa(String.fromCharCode(0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46));
+
+let backend: Backend;
+
+beforeEach(() => localStorage.clear());
+afterEach(() => localStorage.clear());
+
+function tiles(): HTMLElement[] {
+  return [...document.querySelectorAll<HTMLElement>('[data-testid^="result-"][data-favourite]')];
+}
+
+async function openGallery(opts: FakeOptions = {}) {
+  backend = createFastFake({ demo: true, ...opts });
+  const user = userEvent.setup();
+  render(App, { props: { backend, initial: { screen: 'gallery' } } });
+  await screen.findByTestId('gallery');
+  await waitFor(() => expect(tiles().length).toBeGreaterThan(0));
+  return user;
+}
+
+async function openFirst(user: ReturnType<typeof userEvent.setup>) {
+  const tile = tiles()[0];
+  const id = Number(tile.dataset.testid!.replace('result-', ''));
+  // The tile itself, as a pointer does (the end-to-end tests click it by its test id).
+  await user.click(tile);
+  await screen.findByTestId('detail');
+  return id;
+}
+
+describe('the gallery', () => {
+  it('puts only a window of tiles in the DOM with 10,000 results, and pages as it scrolls', async () => {
+    await openGallery({ many: 10_000 });
+    const list = vi.spyOn(backend, 'listResults');
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('10,000 videos'));
+    const before = tiles().length;
+    expect(before).toBeGreaterThan(8);
+    expect(before).toBeLessThan(60);
+    // Far down: a few hundred rows further, another window, fetched by offset.
+    const scroller = screen.getByTestId('gallery-scroll');
+    scroller.scrollTop = 200_000;
+    await fireEvent.scroll(scroller);
+    await waitFor(() => {
+      expect(tiles().length).toBeGreaterThan(8);
+      expect(Math.min(...tiles().map((t) => Number(t.dataset.index)))).toBeGreaterThan(2000);
+    });
+    expect(tiles().length).toBeLessThan(60);
+    const offsets = list.mock.calls.map((c) => c[0].offset ?? 0);
+    expect(offsets.some((o) => o >= 2000)).toBe(true);
+    expect(list.mock.calls.every((c) => (c[0].limit ?? 0) <= 120)).toBe(true);
+    // The tiles show the model, a date and what it cost.
+    const t = tiles()[0];
+    expect(t.textContent).toMatch(/Sora/);
+    expect(t.textContent).toMatch(/credits/);
+  });
+
+  it('searches prompts as you type, and says when nothing matches', async () => {
+    const user = await openGallery({ many: 2_000 });
+    await user.type(screen.getByTestId('gallery-search'), 'fox sno');
+    await waitFor(() => {
+      const n = Number(screen.getByTestId('gallery-count').textContent!.replace(/\D/g, ''));
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThan(2_000);
+    });
+    await waitFor(() => expect(tiles().every((t) => /fox/i.test(t.textContent!) && /\bsno/i.test(t.textContent!))).toBe(true));
+    await user.clear(screen.getByTestId('gallery-search'));
+    await user.type(screen.getByTestId('gallery-search'), 'zebra');
+    expect(await screen.findByText('Nothing matches “zebra”.')).toBeInTheDocument();
+    expect(tiles()).toHaveLength(0);
+  });
+
+  it('filters favourites, model and kind', async () => {
+    const user = await openGallery({ many: 1_000 });
+    const favTotal = (await backend.listResults({ favourites_only: true, limit: 1 })).total;
+    expect(favTotal).toBeGreaterThan(0);
+    await user.click(screen.getByTestId('gallery-filter-favourites'));
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${favTotal} videos`));
+    expect(tiles().every((t) => t.dataset.favourite === 'true')).toBe(true);
+    await user.click(screen.getByTestId('gallery-filter-favourites'));
+    await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'character');
+    const chars = (await backend.listResults({ kind: 'character', limit: 1 })).total;
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${chars} characters`));
+    await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'all');
+    await user.selectOptions(screen.getByTestId('gallery-filter-model'), 'sora-2-pro-storyboard');
+    await waitFor(() => expect(tiles().every((t) => t.textContent!.includes('Storyboard'))).toBe(true));
+    await user.selectOptions(screen.getByTestId('gallery-sort'), 'cost-asc');
+    expect(screen.getByTestId('gallery-sort')).toHaveValue('cost-asc');
+  });
+
+  it('stars a tile as a favourite', async () => {
+    const user = await openGallery({ many: 30 });
+    const tile = tiles().find((t) => t.dataset.favourite === 'false')!;
+    const id = tile.dataset.testid!.replace('result-', '');
+    await user.click(screen.getByTestId(`result-${id}-star`));
+    await waitFor(() => expect(screen.getByTestId(`result-${id}`)).toHaveAttribute('data-favourite', 'true'));
+    expect((await backend.getResult(Number(id))).view.favourite).toBe(true);
+  });
+
+  it('opens a result with its prompt and details; arrows move, Escape closes', async () => {
+    const user = await openGallery({ many: 30 });
+    const id = await openFirst(user);
+    const r = (await backend.getResult(id)).view;
+    expect(screen.getByTestId('detail-prompt')).toHaveTextContent(r.prompt!);
+    await waitFor(() => expect(screen.getByTestId('detail-task-id').textContent).toMatch(/^[0-9a-f]{32}$/));
+    expect(screen.getByTestId('detail-credits')).toHaveTextContent(/credits/);
+    expect(screen.getByTestId('detail-video')).toBeInTheDocument();
+    expect(screen.getByTestId('detail-favourite')).toHaveAttribute('data-on', String(r.favourite));
+    expect(screen.getByTestId('detail')).toHaveTextContent(/Length/);
+    await user.keyboard('{ArrowRight}');
+    await waitFor(() => expect(screen.getByTestId('detail')).not.toHaveAttribute('data-result', String(id)));
+    await user.keyboard('{ArrowLeft}');
+    await waitFor(() => expect(screen.getByTestId('detail')).toHaveAttribute('data-result', String(id)));
+    await user.click(screen.getByTestId('detail-favourite'));
+    await waitFor(() => expect(screen.getByTestId('detail-favourite')).toHaveAttribute('data-on', String(!r.favourite)));
+    expect(screen.getByTestId(`result-${id}`)).toHaveAttribute('data-favourite', String(!r.favourite));
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('detail')).toBeNull());
+  });
+
+  it('keeps typed notes when moving on, and the scroll position when coming back', async () => {
+    const user = await openGallery({ many: 3_000 });
+    const id = await openFirst(user);
+    await user.type(screen.getByTestId('detail-notes'), 'not saved by hand');
+    await user.keyboard('{Escape}');
+    await waitFor(async () => expect((await backend.getResult(id)).view.notes).toBe('not saved by hand'));
+    const scroller = screen.getByTestId('gallery-scroll');
+    scroller.scrollTop = 50_000;
+    await fireEvent.scroll(scroller);
+    await waitFor(() => expect(Math.min(...tiles().map((t) => Number(t.dataset.index)))).toBeGreaterThan(400));
+    await new Promise((r) => setTimeout(r, 30));
+    await user.click(screen.getByTestId('nav-create'));
+    await screen.findByTestId('model-form');
+    await user.click(screen.getByTestId('nav-gallery'));
+    await waitFor(() => expect(screen.getByTestId('gallery-scroll').scrollTop).toBe(50_000));
+    await waitFor(() => {
+      expect(tiles().length).toBeGreaterThan(8);
+      expect(Math.min(...tiles().map((t) => Number(t.dataset.index)))).toBeGreaterThan(400);
+    });
+  });
+
+  it('stays on the open result when a new one arrives, and Escape in a question only closes the question', async () => {
+    const user = await openGallery({ many: 30 });
+    const id = await openFirst(user);
+    await backend.submitTask('sora-2-text-to-video', { prompt: 'A brand new one' });
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('31 videos'), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId('detail')).toHaveTextContent('2 of 31'));
+    expect(screen.getByTestId('detail')).toHaveAttribute('data-result', String(id));
+    await user.click(screen.getByTestId('detail-delete'));
+    await screen.findByTestId('confirm-dialog');
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).toBeNull());
+    expect(screen.getByTestId('detail')).toBeInTheDocument();
+  });
+
+  it('copies the prompt', async () => {
+    const user = await openGallery({ many: 5 });
+    const write = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: write }, configurable: true });
+    const id = await openFirst(user);
+    await user.click(screen.getByTestId('detail-copy-prompt'));
+    expect(write).toHaveBeenCalledWith((await backend.getResult(id)).view.prompt);
+    expect(screen.getByTestId('detail-copy-prompt')).toHaveTextContent('Copied');
+  });
+
+  it('remixes: Create opens with the model and its settings filled in', async () => {
+    const user = await openGallery({ many: 30 });
+    // A text-to-video result.
+    await user.selectOptions(screen.getByTestId('gallery-filter-model'), 'sora-2-text-to-video');
+    await waitFor(() => expect(tiles().every((t) => t.textContent!.includes('Sora 2 – Text to video'))).toBe(true));
+    const id = await openFirst(user);
+    const d = await backend.getResult(id);
+    await user.click(screen.getByTestId('detail-remix'));
+    const form = await screen.findByTestId('model-form');
+    expect(form).toHaveAttribute('data-model', 'sora-2-text-to-video');
+    expect(screen.getByTestId('input-prompt')).toHaveValue(d.task.input.prompt as string);
+    expect(screen.getByTestId(`input-n_frames-${d.task.input.n_frames}`)).toHaveAttribute('aria-checked', 'true');
+  });
+
+  it('makes a character from a video: the characters form with the video chosen', async () => {
+    const user = await openGallery({ many: 30 });
+    await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'video');
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(/videos/));
+    const id = await openFirst(user);
+    const kie = (await backend.getResult(id)).task.kie_task_id!;
+    await user.click(screen.getByTestId('detail-make-character'));
+    await waitFor(() => expect(screen.getByTestId('model-form')).toHaveAttribute('data-model', 'sora-2-characters-pro'));
+    expect(screen.getByTestId('input-origin_task_id')).toHaveValue(kie);
+  });
+
+  it('deletes only after asking, and the tile goes', async () => {
+    const user = await openGallery({ many: 30 });
+    const id = await openFirst(user);
+    await user.click(screen.getByTestId('detail-delete'));
+    expect(await screen.findByTestId('confirm-dialog')).toHaveTextContent('cannot be undone');
+    await user.click(screen.getByTestId('confirm-no'));
+    expect(screen.getByTestId('detail')).toBeInTheDocument();
+    expect((await backend.getResult(id)).view.id).toBe(id);
+    await user.click(screen.getByTestId('detail-delete'));
+    await user.click(await screen.findByTestId('confirm-yes'));
+    await waitFor(() => expect(screen.queryByTestId('detail')).toBeNull());
+    await waitFor(() => expect(screen.queryByTestId(`result-${id}`)).toBeNull());
+    await expect(backend.getResult(id)).rejects.toMatchObject({ code: 'not_found' });
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('29 videos'));
+  });
+
+  it('keeps notes, and finds a result by them', async () => {
+    const user = await openGallery({ many: 30 });
+    const id = await openFirst(user);
+    expect(screen.getByTestId('detail-notes-save')).toBeDisabled();
+    await user.type(screen.getByTestId('detail-notes'), 'zanzibar trip');
+    await user.click(screen.getByTestId('detail-notes-save'));
+    await waitFor(() => expect(screen.getByTestId('detail-notes-save')).toBeDisabled());
+    expect((await backend.getResult(id)).view.notes).toBe('zanzibar trip');
+    await user.keyboard('{Escape}');
+    await user.type(screen.getByTestId('gallery-search'), 'zanz');
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('1 video'));
+    expect(tiles().map((t) => t.dataset.testid)).toEqual([`result-${id}`]);
+  });
+
+  it('exports and says where the files went; a cancelled dialog says nothing', async () => {
+    let user = await openGallery({ many: 5 });
+    await openFirst(user);
+    await user.click(screen.getByTestId('detail-export'));
+    expect(await screen.findByTestId('detail-export-result')).toHaveTextContent('/home/you/Videos/');
+    await user.click(screen.getByTestId('detail-reveal'));
+    cleanup();
+    user = await openGallery({ many: 5, exportDir: null });
+    await openFirst(user);
+    await user.click(screen.getByTestId('detail-export'));
+    await waitFor(() => expect(screen.getByTestId('detail-export')).toHaveTextContent('Export…'));
+    expect(screen.queryByTestId('detail-export-result')).toBeNull();
+    expect(screen.getByTestId('detail').querySelector('[role="alert"]')).toBeNull();
+  });
+
+  it('checks the library on opening: says what is wrong, and a rescan says what it repaired', async () => {
+    const user = await openGallery({ seed: true, many: 20 });
+    const banner = await screen.findByTestId('health-banner');
+    expect(banner).toHaveTextContent('2 videos are missing from disk, 2 files are not in the library');
+    // Their tiles say so too (the oldest results).
+    const missing = (await backend.libraryHealth()).missing;
+    const scroller = screen.getByTestId('gallery-scroll');
+    scroller.scrollTop = 100_000;
+    await fireEvent.scroll(scroller);
+    await screen.findByTestId(`result-${missing[0].id}-missing`);
+    await user.click(banner);
+    await user.click(await screen.findByTestId('health-rescan'));
+    const report = await screen.findByTestId('health-report');
+    expect(report).toHaveTextContent('Linked back 1 file');
+    expect(report).toHaveTextContent('1 video missing from disk, 1 file not in the library');
+    expect(screen.getByTestId('health-banner')).toHaveTextContent('1 video is missing from disk, 1 file is not in the library');
+  });
+
+  it('says there is nothing yet in an empty library', async () => {
+    backend = createFastFake({ demo: true });
+    render(App, { props: { backend, initial: { screen: 'gallery' } } });
+    expect(await screen.findByText('No videos yet — make one in Create.')).toBeInTheDocument();
+    expect(screen.getByTestId('gallery-count')).toHaveTextContent('0 videos');
+    expect(screen.queryByTestId('health-banner')).toBeNull();
+  });
+
+  it('works with the network gone: the balance is quietly offline', async () => {
+    const user = await openGallery({ many: 50, offline: true });
+    expect(await screen.findByTestId('balance-offline')).toHaveTextContent('offline');
+    await openFirst(user);
+    await waitFor(() => expect(screen.getByTestId('detail-task-id').textContent).toMatch(/^[0-9a-f]{32}$/));
+  });
+});
+
+describe('poster captures', () => {
+  it('captures a poster for each video in view that has none, two at a time, once', async () => {
+    backend = createFastFake({ demo: true, many: 60 });
+    const studio = new Studio(backend);
+    await studio.init({ screen: 'gallery' });
+    let running = 0;
+    let most = 0;
+    const seen: string[] = [];
+    studio.gallery.capture = async (src) => {
+      seen.push(src);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return JPEG;
+    };
+    const save = vi.spyOn(backend, 'savePoster');
+    render(Gallery, { context: studioContext(studio) });
+    await waitFor(() => expect(tiles().length).toBeGreaterThan(0));
+    const inView = new Set(tiles().map((t) => Number(t.dataset.testid!.replace('result-', ''))));
+    const page = (await backend.listResults({ limit: 1000 })).items;
+    const wanted = page.filter((r) => inView.has(r.id) && r.kind === 'video' && !r.poster_path).map((r) => r.id);
+    expect(wanted.length).toBeGreaterThan(1);
+    await waitFor(() => expect(save).toHaveBeenCalledTimes(wanted.length));
+    expect(most).toBeLessThanOrEqual(2);
+    expect(new Set(save.mock.calls.map((c) => c[0]))).toEqual(new Set(wanted));
+    expect(save.mock.calls.every((c) => c[1] === JPEG)).toBe(true);
+    // The tile shows it at once.
+    const img = screen.getByTestId(`result-${wanted[0]}`).querySelector('img');
+    expect(img?.getAttribute('src')).toBe(`data:image/jpeg;base64,${JPEG}`);
+    // Scrolling away and back captures nothing again.
+    studio.gallery.reload(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(save).toHaveBeenCalledTimes(wanted.length);
+    expect(seen.length).toBe(wanted.length);
+    studio.dispose();
+  });
+});
+
+describe('the characters screen', () => {
+  async function openCharacters(opts: FakeOptions = {}) {
+    backend = createFastFake({ demo: true, seed: true, ...opts });
+    const user = userEvent.setup();
+    render(App, { props: { backend, initial: { screen: 'characters' } } });
+    await screen.findByTestId('characters');
+    await screen.findByTestId('character-sky_ranger');
+    return user;
+  }
+
+  it('shows every character with its poster, and searches them', async () => {
+    const user = await openCharacters();
+    const mae = screen.getByTestId('character-skipper.mae');
+    expect(mae.querySelector('img')).not.toBeNull();
+    expect(mae).toHaveTextContent('retired sea captain');
+    await user.type(screen.getByTestId('characters-search'), 'apron');
+    expect(screen.getByTestId('character-barista_bo')).toBeInTheDocument();
+    expect(screen.queryByTestId('character-sky_ranger')).toBeNull();
+    await user.clear(screen.getByTestId('characters-search'));
+    await user.type(screen.getByTestId('characters-search'), '@sky');
+    expect(screen.getByTestId('character-sky_ranger')).toBeInTheDocument();
+    expect(screen.queryByTestId('character-barista_bo')).toBeNull();
+  });
+
+  it('adds a handle by hand, refuses a duplicate in plain words and keeps the input, removes after asking', async () => {
+    const user = await openCharacters();
+    await user.type(screen.getByTestId('character-add-handle'), '@new_hero');
+    await user.type(screen.getByTestId('character-add-id'), 'char_new');
+    await user.type(screen.getByTestId('character-add-prompt'), 'a brave new hero');
+    await user.click(screen.getByTestId('character-add-save'));
+    expect(await screen.findByTestId('character-new_hero')).toHaveTextContent('a brave new hero');
+    expect(screen.getByTestId('character-add-handle')).toHaveValue('');
+
+    await user.type(screen.getByTestId('character-add-handle'), 'Barista_Bo');
+    await user.type(screen.getByTestId('character-add-prompt'), 'another barista');
+    await user.click(screen.getByTestId('character-add-save'));
+    expect(await screen.findByTestId('character-add-error')).toHaveTextContent('@Barista_Bo is already in your characters');
+    expect(screen.getByTestId('character-add-handle')).toHaveValue('Barista_Bo');
+    expect(screen.getByTestId('character-add-prompt')).toHaveValue('another barista');
+
+    await user.click(screen.getByTestId('character-new_hero-remove'));
+    await user.click(await screen.findByTestId('confirm-no'));
+    expect(screen.getByTestId('character-new_hero')).toBeInTheDocument();
+    await user.click(screen.getByTestId('character-new_hero-remove'));
+    await user.click(await screen.findByTestId('confirm-yes'));
+    await waitFor(() => expect(screen.queryByTestId('character-new_hero')).toBeNull());
+    expect((await backend.listCharacters()).some((c) => c.handle === 'new_hero')).toBe(false);
+  });
+
+  it('copies a handle', async () => {
+    const user = await openCharacters();
+    const write = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: write }, configurable: true });
+    await user.click(screen.getByTestId('character-sky_ranger-copy'));
+    expect(write).toHaveBeenCalledWith('@sky_ranger');
+    expect(screen.getByTestId('character-sky_ranger-copy')).toHaveTextContent('Copied');
+  });
+
+  it('uses a character in a prompt: @handle in the prompt and its id in the character list', async () => {
+    const user = await openCharacters();
+    await user.click(screen.getByTestId('character-sky_ranger-use'));
+    await waitFor(() => expect(screen.getByTestId('model-form')).toHaveAttribute('data-model', 'sora-2-text-to-video'));
+    expect(screen.getByTestId('input-prompt')).toHaveValue('@sky_ranger ');
+    expect(screen.getByTestId('input-character_id_list-0')).toHaveValue('char_7f3a91c2');
+  });
+
+  it('makes a character from a chosen video', async () => {
+    const user = await openCharacters();
+    await user.click(screen.getByTestId('character-make'));
+    const video = await screen.findByTestId('origin-video-1');
+    const kie = (await backend.getTask(1)).kie_task_id;
+    await user.click(video);
+    await waitFor(() => expect(screen.getByTestId('model-form')).toHaveAttribute('data-model', 'sora-2-characters-pro'));
+    expect(screen.getByTestId('input-origin_task_id')).toHaveValue(kie);
+  });
+});
+
+describe('@handle completion', () => {
+  it('adds the character id to the list when a handle is picked', async () => {
+    backend = createFastFake({ demo: true });
+    const user = userEvent.setup();
+    render(App, { props: { backend, initial: { screen: 'create', model: 'sora-2-text-to-video' } } });
+    const prompt = (await screen.findByTestId('input-prompt')) as HTMLTextAreaElement;
+    await user.type(prompt, 'A walk with @sky');
+    await screen.findByTestId('handle-completion-sky_ranger');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(prompt.value).toBe('A walk with @sky_ranger '));
+    expect(screen.getByTestId('input-character_id_list-0')).toHaveValue('char_7f3a91c2');
+    // The same handle again: no duplicate.
+    await user.type(prompt, 'and @sky');
+    await screen.findByTestId('handle-completion-sky_ranger');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(prompt.value).toBe('A walk with @sky_ranger and @sky_ranger '));
+    expect(screen.queryByTestId('input-character_id_list-1')).toBeNull();
+  });
+});
