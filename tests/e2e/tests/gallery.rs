@@ -223,8 +223,12 @@ async fn a_character_from_a_video_completes_in_a_prompt() {
     // Completed while typing a prompt.
     app.click("nav-create").await;
     app.click("model-option-sora-2-text-to-video").await;
-    app.fill("input-prompt", "@fo").await;
-    app.el("handle-completions").await;
+    app.fill("input-prompt", "A day out with @fo").await;
+    app.el("handle-completion-foxy").await;
+    app.wait_for("the typed prefix", Duration::from_secs(5), || async {
+        app.value("input-prompt").await.ends_with("@fo")
+    })
+    .await;
     app.screenshot("issue5-06-completion").await;
     app.click("handle-completion-foxy").await;
     app.wait_for("the handle inserted", Duration::from_secs(5), || async {
