@@ -256,3 +256,13 @@ export function submitVerb(spec: ModelSpec): string {
       return 'Start';
   }
 }
+
+/** What every control that edits one catalogue field of a form is given. */
+export interface FieldControlProps {
+  field: import('../bindings/FieldSpec').FieldSpec;
+  form: import('../state/modelForm.svelte').ModelForm;
+  /** The object holding this field's value (the form's input, or a list item). */
+  container: { [key: string]: FormValue };
+  /** The field's path for problems and test ids, e.g. `shots[1].duration`. */
+  path: string;
+}
