@@ -100,6 +100,14 @@ enum Command {
     },
     /// Poll and download everything unfinished, then exit.
     Resume,
+    /// Show the library folder, or choose another one (kept in ~/.config/kie-studio/config.json,
+    /// shared with the app; KIE_STUDIO_LIBRARY still wins). `--default` goes back to the default.
+    Library {
+        /// The folder to use from now on (created if missing).
+        dir: Option<PathBuf>,
+        #[arg(long, conflicts_with = "dir")]
+        default: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -290,6 +298,7 @@ async fn run(cli: &Cli, out: &Out) -> Result<i32, StudioError> {
             Ok(EXIT_OK)
         }
         Command::Characters { action } => characters_command(cli, out, action).await,
+        Command::Library { dir, default } => library_command(out, dir.as_deref(), *default),
         Command::Resume => {
             let studio = open_studio(cli, true)?;
             let before = tasks::unfinished(studio.db())?.len();
@@ -306,7 +315,7 @@ async fn run(cli: &Cli, out: &Out) -> Result<i32, StudioError> {
 fn open_library(cli: &Cli) -> Result<(LibraryPaths, Db), StudioError> {
     let paths = match &cli.library {
         Some(dir) => LibraryPaths::new(absolute(dir))?,
-        None => paths::resolve_root(env_var, None)?.0,
+        None => crate::config::resolve_library(env_var)?.0,
     };
     paths.create_dirs().map_err(StudioError::io(format!("create the library at {}", paths.root().display())))?;
     let db = Db::open(&paths.db(), SystemClock.now_ms())?;
@@ -408,6 +417,30 @@ async fn key_command(cli: &Cli, out: &Out, action: &KeyAction) -> Result<i32, St
 /// The app's keyring entry; `KIE_STUDIO_KEYRING_SERVICE` names another (tests keep apart).
 fn key_store() -> KeyStore {
     env_string("KIE_STUDIO_KEYRING_SERVICE").map(KeyStore::with_service).unwrap_or_default()
+}
+
+fn library_command(out: &Out, dir: Option<&std::path::Path>, to_default: bool) -> Result<i32, StudioError> {
+    let file = crate::config::config_file(env_var)
+        .ok_or_else(|| StudioError::Refused("No home folder: cannot keep settings.".into()))?;
+    if dir.is_some() || to_default {
+        let mut cfg = crate::config::UserConfig::load(&file)?;
+        cfg.library_path = dir.map(absolute);
+        if let Some(d) = &cfg.library_path {
+            // Refuse a folder that cannot hold a library before writing it down.
+            let lib = LibraryPaths::new(d.clone())?;
+            lib.create_dirs().map_err(StudioError::io(format!("create the library at {}", d.display())))?;
+        }
+        cfg.save(&file)?;
+    }
+    let (lib, source) = crate::config::resolve_library(env_var)?;
+    let why = match source {
+        paths::RootSource::Env => "from KIE_STUDIO_LIBRARY",
+        paths::RootSource::Setting => "chosen with `kie library`",
+        paths::RootSource::Default => "the default",
+    };
+    let v = json!({"library": lib.root(), "source": format!("{source:?}").to_lowercase(), "config": file});
+    out.print(&v, || format!("Library: {} ({why})", lib.root().display()));
+    Ok(EXIT_OK)
 }
 
 /// The key comes from a hidden prompt or from standard input, never from an argument

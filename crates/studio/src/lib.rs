@@ -7,6 +7,7 @@ pub mod api;
 pub mod characters;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod db;
 pub mod downloader;
 pub mod error;

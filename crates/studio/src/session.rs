@@ -19,7 +19,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::Db;
 use crate::error::StudioError;
 use crate::keys::{KeySource, KeyStatus, KeyStore};
-use crate::paths::{self, LibraryPaths, RootSource};
+use crate::paths::{LibraryPaths, RootSource};
 use crate::poller::Until;
 use crate::runner::{PollConfig, RunnerConfig, Studio};
 use crate::settings;
@@ -98,7 +98,7 @@ impl SessionConfig {
         let (library, library_overridden) = match library {
             Some(dir) => (LibraryPaths::new(absolute(Path::new(&dir)))?, true),
             None => {
-                let (paths, source) = paths::resolve_root(|k| env(k).map(OsString::from), None)?;
+                let (paths, source) = crate::config::resolve_library(|k| env(k).map(OsString::from))?;
                 (paths, source == RootSource::Env)
             }
         };
@@ -361,7 +361,7 @@ mod tests {
     fn arguments_win_over_the_environment() {
         let e = env(&[
             ("HOME", "/home/ann"),
-            (paths::LIBRARY_ENV, "/env/lib"),
+            (crate::paths::LIBRARY_ENV, "/env/lib"),
             (API_BASE_ENV, "http://env-api"),
             (UPLOAD_BASE_ENV, "http://env-up"),
             (KEYRING_SERVICE_ENV, "svc.test"),

@@ -271,3 +271,42 @@ async fn models_and_characters_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(sim.stats().uploads, 1);
 }
+
+#[tokio::test]
+async fn the_library_folder_is_a_setting_the_environment_overrides() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let cmd = |extra_lib: Option<&Path>| {
+        let mut c = kie(&sim, home.path());
+        c.env_remove("KIE_STUDIO_LIBRARY").env("HOME", home.path()).env_remove("XDG_CONFIG_HOME");
+        c.env_remove("XDG_DATA_HOME");
+        if let Some(l) = extra_lib {
+            c.env("KIE_STUDIO_LIBRARY", l);
+        }
+        c
+    };
+    let out = run(cmd(None), &["--json", "library"]).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"], "default");
+    assert_eq!(v["library"], home.path().join(".local/share/kie-studio").display().to_string());
+
+    let chosen = home.path().join("My Videos");
+    let out = run(cmd(None), &["library", chosen.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("chosen with `kie library`"), "{}", text(&out));
+    // Work goes to the chosen folder.
+    let out = run(cmd(None), &["--json", "generate", "sora-2-text-to-video", "--prompt", "p", "--wait"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(chosen.join("library.db").exists());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"][0].as_str().unwrap().starts_with(chosen.to_str().unwrap()));
+
+    // The environment wins; --default goes back.
+    let other = home.path().join("other");
+    let out = run(cmd(Some(&other)), &["--json", "library"]).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["source"].as_str(), v["library"].as_str()), (Some("env"), other.to_str()));
+    let out = run(cmd(None), &["--json", "library", "--default"]).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"], "default");
+}
