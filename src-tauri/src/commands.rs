@@ -25,7 +25,7 @@ use crate::state::{env_string, AppState};
 type Res<T> = Result<T, ApiError>;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ApiErrorCode::Internal, e.to_string())
+    ApiError::new(ApiErrorCode::INTERNAL, e.to_string())
 }
 
 #[tauri::command]
@@ -234,10 +234,10 @@ pub async fn export_result(app: AppHandle, state: State<'_, AppState>, id: i64) 
 pub async fn reveal_result(state: State<'_, AppState>, id: i64) -> Res<()> {
     let studio = state.studio()?;
     let row = library::get_result(studio.db(), id).map_err(StudioError::from)?;
-    let rel = row.path.ok_or_else(|| ApiError::new(ApiErrorCode::Refused, "This result has no file."))?;
+    let rel = row.path.ok_or_else(|| ApiError::new(ApiErrorCode::REFUSED, "This result has no file."))?;
     let path = studio.paths().resolve(&rel).map_err(StudioError::from)?;
     tauri_plugin_opener::reveal_item_in_dir(&path)
-        .map_err(|e| ApiError::new(ApiErrorCode::Io, format!("Could not open the file manager: {e}")))
+        .map_err(|e| ApiError::new(ApiErrorCode::IO, format!("Could not open the file manager: {e}")))
 }
 
 /// `image` is base64 (the window's canvas capture); the core checks it is an image.
@@ -246,7 +246,7 @@ pub async fn save_poster(state: State<'_, AppState>, id: i64, image: String) -> 
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(image.trim().trim_start_matches("data:image/jpeg;base64,").trim_start_matches("data:image/png;base64,"))
-        .map_err(|_| ApiError::new(ApiErrorCode::Refused, "The poster was not valid base64."))?;
+        .map_err(|_| ApiError::new(ApiErrorCode::REFUSED, "The poster was not valid base64."))?;
     let studio = state.studio()?;
     Ok(gallery::save_poster(studio.db(), studio.paths(), id, &bytes)?)
 }

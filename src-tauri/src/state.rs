@@ -44,7 +44,7 @@ pub fn env_string(name: &str) -> Option<String> {
 }
 
 pub fn not_ready() -> ApiError {
-    ApiError::new(ApiErrorCode::NotReady, "Kie Studio is not set up yet: add your Kie API key, or try the demo.")
+    ApiError::new(ApiErrorCode::NOT_READY, "Kie Studio is not set up yet: add your Kie API key, or try the demo.")
 }
 
 impl AppState {

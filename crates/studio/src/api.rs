@@ -11,32 +11,20 @@ use crate::keys::KeyStatus;
 use crate::library::ResultView;
 use kie::validate::Problem;
 
-/// Every code the UI may see. Closed: a new failure gets a new variant here.
+/// Every code the UI may see: Kie's and the wire's (`kie::ErrorCode`, one source for
+/// those), or the core's own. Closed: a new failure gets a new variant. On the wire and in
+/// TypeScript it is the plain snake_case string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum ApiErrorCode {
+    Kie(kie::ErrorCode),
+    Core(CoreErrorCode),
+}
+
+/// The library's, the keyring's and the app's own failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-pub enum ApiErrorCode {
-    // Kie and the wire (kie::ErrorCode).
-    InvalidInput,
-    InvalidRequest,
-    Unauthorized,
-    InsufficientCredits,
-    NotFound,
-    UpstreamTimeout,
-    RateLimited,
-    Unavailable,
-    ModelPaused,
-    ServerError,
-    GenerationFailed,
-    FeatureDisabled,
-    UnexpectedResponse,
-    MalformedResponse,
-    Timeout,
-    Connection,
-    OutcomeUnknown,
-    LinkExpired,
-    Truncated,
-    File,
-    // The library and the core.
+pub enum CoreErrorCode {
     DbTooNew,
     DbCorrupt,
     DbIo,
@@ -58,9 +46,14 @@ pub enum ApiErrorCode {
 }
 
 impl ApiErrorCode {
+    pub const NOT_READY: ApiErrorCode = ApiErrorCode::Core(CoreErrorCode::NotReady);
+    pub const INTERNAL: ApiErrorCode = ApiErrorCode::Core(CoreErrorCode::Internal);
+    pub const REFUSED: ApiErrorCode = ApiErrorCode::Core(CoreErrorCode::Refused);
+    pub const IO: ApiErrorCode = ApiErrorCode::Core(CoreErrorCode::Io);
+
     /// The closed set, from the core's stable code strings.
     pub fn from_code(code: &str) -> ApiErrorCode {
-        serde_json::from_value(serde_json::Value::String(code.to_string())).unwrap_or(ApiErrorCode::Internal)
+        serde_json::from_value(serde_json::Value::String(code.to_string())).unwrap_or(ApiErrorCode::INTERNAL)
     }
 }
 
@@ -216,9 +209,9 @@ mod tests {
             "refused",
         ];
         for c in codes {
-            assert_ne!(ApiErrorCode::from_code(c), ApiErrorCode::Internal, "{c}");
+            assert_ne!(ApiErrorCode::from_code(c), ApiErrorCode::INTERNAL, "{c}");
         }
-        assert_eq!(ApiErrorCode::from_code("something new"), ApiErrorCode::Internal);
+        assert_eq!(ApiErrorCode::from_code("something new"), ApiErrorCode::INTERNAL);
     }
 
     #[test]
@@ -246,7 +239,7 @@ mod tests {
             K::Truncated,
             K::File,
         ] {
-            assert_ne!(ApiErrorCode::from_code(k.as_str()), ApiErrorCode::Internal, "{k:?}");
+            assert_eq!(ApiErrorCode::from_code(k.as_str()), ApiErrorCode::Kie(k), "{k:?}");
         }
     }
 
@@ -254,7 +247,7 @@ mod tests {
     fn invalid_input_carries_its_problems() {
         let p = Problem { field: "prompt".into(), rule: "required".into(), message: "Prompt is required.".into() };
         let e: ApiError = StudioError::InvalidInput(vec![p.clone()]).into();
-        assert_eq!(e.code, ApiErrorCode::InvalidInput);
+        assert_eq!(e.code, ApiErrorCode::Kie(kie::ErrorCode::InvalidInput));
         assert_eq!(e.problems, vec![p]);
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["code"], "invalid_input");
