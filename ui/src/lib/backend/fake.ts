@@ -487,28 +487,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     }
     const now = Date.now();
     const task: Task = {
-      id: state.nextTask++,
-      model: modelId,
-      input: normalized,
-      status: 'submitting',
-      kie_task_id: null,
-      kie_state: null,
-      progress: null,
-      created_at: now,
-      submitted_at: null,
-      updated_at: now,
-      finished_at: null,
-      fail_code: null,
-      fail_message: null,
-      error_code: null,
+      ...newTask(state.nextTask++, modelId, normalized, now),
       credits_estimated: estimateCredits(spec, normalized),
-      credits_consumed: null,
-      result_json: null,
-      downloads_done: false,
-      stale: false,
-      next_poll_at: null,
-      poll_errors: 0,
-      demo: state.demo,
     };
     state.tasks.unshift(task);
     const plan = planFor(input);
@@ -547,6 +527,32 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
   };
 
   // ---- examples for screenshots ----
+  /** A task as the journal writes it before sending: every field at its starting value. */
+  const newTask = (id: number, modelId: string, input: Input, createdAt: number): Task => ({
+    id,
+    model: modelId,
+    input,
+    status: 'submitting',
+    kie_task_id: null,
+    kie_state: null,
+    progress: null,
+    created_at: createdAt,
+    submitted_at: null,
+    updated_at: createdAt,
+    finished_at: null,
+    fail_code: null,
+    fail_message: null,
+    error_code: null,
+    credits_estimated: null,
+    credits_consumed: null,
+    result_json: null,
+    downloads_done: false,
+    stale: false,
+    next_poll_at: null,
+    poll_errors: 0,
+    demo: state.demo,
+  });
+
   const seedCharacters = () => {
     if (state.characters.length) return;
     addCharacterRow('sky_ranger', 'char_7f3a91c2', 'weathered park ranger, green jacket, calm voice', null);
@@ -558,28 +564,13 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
     seedCharacters();
     const now = Date.now();
     const base = (id: number, modelId: string, input: Input, minutesAgo: number): Task => ({
-      id,
-      model: modelId,
-      input,
+      ...newTask(id, modelId, input, now - minutesAgo * 60_000),
       status: 'running',
       kie_task_id: hexId(),
       kie_state: 'generating',
-      progress: null,
-      created_at: now - minutesAgo * 60_000,
       submitted_at: now - minutesAgo * 60_000 + 800,
       updated_at: now,
-      finished_at: null,
-      fail_code: null,
-      fail_message: null,
-      error_code: null,
       credits_estimated: estimateCredits(model(modelId)!, input),
-      credits_consumed: null,
-      result_json: null,
-      downloads_done: false,
-      stale: false,
-      next_poll_at: null,
-      poll_errors: 0,
-      demo: state.demo,
     });
     const t2v = 'sora-2-text-to-video';
     const examples: Task[] = [
@@ -632,28 +623,17 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend {
           : { prompt, n_frames: rand() < 0.7 ? '10' : '15', aspect_ratio: portrait ? 'portrait' : 'landscape' };
       const credits = estimateCredits(spec, input);
       const task: Task = {
-        id: state.nextTask++,
-        model: spec.id,
-        input,
+        ...newTask(state.nextTask++, spec.id, input, created - 180_000),
         status: 'succeeded',
         kie_task_id: hexId(),
         kie_state: 'success',
         progress: 100,
-        created_at: created - 180_000,
         submitted_at: created - 179_000,
         updated_at: created,
         finished_at: created - 5_000,
-        fail_code: null,
-        fail_message: null,
-        error_code: null,
         credits_estimated: credits,
         credits_consumed: credits,
-        result_json: null,
         downloads_done: true,
-        stale: false,
-        next_poll_at: null,
-        poll_errors: 0,
-        demo: state.demo,
       };
       state.tasks.push(task);
       const shape = portrait ? 'portrait' : 'landscape';
