@@ -339,16 +339,7 @@ fn open_studio(cli: &Cli, need_key: bool) -> Result<Studio, StudioError> {
         // Local-only commands still get a client; it is never used without a key.
         None => ApiKey::new("no-key").expect("non-empty"),
     };
-    let mut cfg = ClientConfig::new(key);
-    if let Some(base) = cli.api_base.clone().or_else(|| env_string("KIE_API_BASE")).or(settings::api_base(&db)?) {
-        cfg.api_base = base;
-    }
-    if let Some(base) =
-        cli.upload_base.clone().or_else(|| env_string("KIE_UPLOAD_BASE")).or(settings::upload_base(&db)?)
-    {
-        cfg.upload_base = base;
-    }
-    let client = KieClient::new(cfg)?;
+    let client = KieClient::new(client_config(cli, key, &db)?)?;
     let mut runner = RunnerConfig { crash_at: env_string("KIE_STUDIO_CRASH_AT"), ..RunnerConfig::default() };
     // For tests and the demo: faster polling and a shorter lease on interrupted creates.
     if let Some(scale) = env_string("KIE_STUDIO_POLL_SCALE").and_then(|s| s.parse::<f64>().ok()) {
@@ -360,6 +351,13 @@ fn open_studio(cli: &Cli, need_key: bool) -> Result<Studio, StudioError> {
     Ok(Studio::new(db, paths, client, Catalogue::builtin().clone(), Arc::new(SystemClock), runner))
 }
 
+/// Kie's hosts: the flags, else the environment, else the library's settings, else Kie's.
+fn client_config(cli: &Cli, key: ApiKey, db: &Db) -> Result<ClientConfig, StudioError> {
+    let api = cli.api_base.clone().or_else(|| env_string(crate::session::API_BASE_ENV));
+    let upload = cli.upload_base.clone().or_else(|| env_string(crate::session::UPLOAD_BASE_ENV));
+    Ok(settings::client_config(db, key, api, upload)?)
+}
+
 async fn key_command(cli: &Cli, out: &Out, action: &KeyAction) -> Result<i32, StudioError> {
     let store = key_store();
     match action {
@@ -367,13 +365,7 @@ async fn key_command(cli: &Cli, out: &Out, action: &KeyAction) -> Result<i32, St
             let key = read_key()?;
             if !no_check {
                 let (_, db) = open_library(cli)?;
-                let mut cfg = ClientConfig::new(key.clone());
-                if let Some(base) =
-                    cli.api_base.clone().or_else(|| env_string("KIE_API_BASE")).or(settings::api_base(&db)?)
-                {
-                    cfg.api_base = base;
-                }
-                match KieClient::new(cfg)?.credits().await {
+                match KieClient::new(client_config(cli, key.clone(), &db)?)?.credits().await {
                     Ok(balance) => {
                         store.save(&key)?;
                         let v = json!({"saved": true, "last4": key.last4(), "credits": balance});

@@ -152,14 +152,7 @@ impl SessionConfig {
     /// Kie's hosts for the real library: the command line or environment, else the
     /// library's settings, else Kie's own.
     fn client_config(&self, key: ApiKey, db: &Db) -> Result<ClientConfig, StudioError> {
-        let mut cfg = ClientConfig::new(key);
-        if let Some(base) = self.api_base.clone().or(settings::api_base(db)?) {
-            cfg.api_base = base;
-        }
-        if let Some(base) = self.upload_base.clone().or(settings::upload_base(db)?) {
-            cfg.upload_base = base;
-        }
-        Ok(cfg)
+        Ok(settings::client_config(db, key, self.api_base.clone(), self.upload_base.clone())?)
     }
 
     fn runner_config(&self) -> RunnerConfig {

@@ -120,6 +120,24 @@ pub fn set_last_model(db: &Db, model: Option<&str>) -> Result<(), StoreError> {
     set(db, Setting::LastModel, model)
 }
 
+/// The client's settings for Kie's hosts: `api_base` / `upload_base` given by the caller
+/// (command line or environment) win, then the library's settings, then Kie's own hosts.
+pub fn client_config(
+    db: &Db,
+    key: kie::ApiKey,
+    api_base: Option<String>,
+    upload_base: Option<String>,
+) -> Result<kie::ClientConfig, StoreError> {
+    let mut cfg = kie::ClientConfig::new(key);
+    if let Some(base) = api_base.or(self::api_base(db)?) {
+        cfg.api_base = base;
+    }
+    if let Some(base) = upload_base.or(self::upload_base(db)?) {
+        cfg.upload_base = base;
+    }
+    Ok(cfg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
