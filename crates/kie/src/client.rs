@@ -508,19 +508,8 @@ fn uploaded_of(env: &Envelope) -> Option<UploadedFile> {
 
 /// What the file really is (by its first bytes) and how long it is.
 async fn inspect_upload(path: &Path) -> Result<(MediaKind, u64), KieError> {
-    use tokio::io::AsyncReadExt;
-    let mut file = tokio::fs::File::open(path).await.map_err(|e| file_error(path, e))?;
-    let len = file.metadata().await.map_err(|e| file_error(path, e))?.len();
-    let mut head = [0u8; 16];
-    let mut got = 0;
-    while got < head.len() {
-        let n = file.read(&mut head[got..]).await.map_err(|e| file_error(path, e))?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    let kind = MediaKind::sniff(&head[..got]).ok_or_else(|| KieError::File {
+    let len = tokio::fs::metadata(path).await.map_err(|e| file_error(path, e))?.len();
+    let kind = MediaKind::sniff_path(path).map_err(|e| file_error(path, e))?.ok_or_else(|| KieError::File {
         path: path.display().to_string(),
         message: format!("{} is not a JPEG, PNG, WebP, GIF or MP4 file.", path.display()),
     })?;

@@ -49,6 +49,14 @@ impl MediaKind {
     pub fn is_image(self) -> bool {
         !matches!(self, MediaKind::Mp4)
     }
+
+    /// What the file at `path` is, by its first bytes (only those are read).
+    pub fn sniff_path(path: &std::path::Path) -> std::io::Result<Option<MediaKind>> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(16);
+        std::fs::File::open(path)?.take(16).read_to_end(&mut head)?;
+        Ok(MediaKind::sniff(&head))
+    }
 }
 
 #[cfg(test)]
@@ -64,5 +72,21 @@ mod tests {
         assert_eq!(MediaKind::sniff(b"GIF89a.."), Some(MediaKind::Gif));
         assert_eq!(MediaKind::sniff(b"<html>"), None);
         assert_eq!(MediaKind::sniff(b""), None);
+    }
+
+    #[test]
+    fn sniffs_files_by_their_first_bytes() {
+        let dir = std::env::temp_dir().join(format!("kie-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let video = dir.join("clip.dat");
+        let mut bytes = b"\0\0\0\x20ftypisom".to_vec();
+        bytes.resize(100_000, 7);
+        std::fs::write(&video, &bytes).unwrap();
+        assert_eq!(MediaKind::sniff_path(&video).unwrap(), Some(MediaKind::Mp4));
+        let short = dir.join("short");
+        std::fs::write(&short, b"GIF").unwrap();
+        assert_eq!(MediaKind::sniff_path(&short).unwrap(), None);
+        assert!(MediaKind::sniff_path(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

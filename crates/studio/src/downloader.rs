@@ -10,7 +10,6 @@ use std::time::Duration;
 use kie::media::MediaKind;
 use kie::{KieError, TaskResult};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 
 use crate::characters::{self, NewCharacter};
 use crate::db::StoreError;
@@ -258,17 +257,8 @@ fn parent_rel(rel: &str) -> String {
 }
 
 async fn sniff_file(path: &Path) -> Result<Option<MediaKind>, StudioError> {
-    let mut f = tokio::fs::File::open(path).await.map_err(StudioError::io(format!("open {}", path.display())))?;
-    let mut head = [0u8; 16];
-    let mut got = 0;
-    while got < head.len() {
-        let n = f.read(&mut head[got..]).await.map_err(StudioError::io("read the downloaded file"))?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    Ok(MediaKind::sniff(&head[..got]))
+    // Sixteen bytes of a local file: not worth a blocking-pool hop.
+    MediaKind::sniff_path(path).map_err(StudioError::io(format!("read {}", path.display())))
 }
 
 /// Check a file in its final place and describe it for the library.

@@ -195,8 +195,7 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
         let Some((task_id, idx)) = parse_app_name(rel) else { continue };
         let Ok(task) = tasks::get(db, task_id) else { continue };
         let path = lib.resolve(rel)?;
-        let head = std::fs::read(&path).map(|b| b.into_iter().take(16).collect::<Vec<u8>>()).unwrap_or_default();
-        let kind = match MediaKind::sniff(&head) {
+        let kind = match MediaKind::sniff_path(&path).ok().flatten() {
             Some(MediaKind::Mp4) => ResultKind::Video,
             Some(k) if k.is_image() => ResultKind::Image,
             _ => continue,

@@ -53,8 +53,9 @@ pub fn check_image(path: &Path) -> Result<CheckedImage, Problem> {
             format!("{name} is {:.1} MB; images can be at most 10 MB.", size as f64 / (1024.0 * 1024.0)),
         ));
     }
-    let head = read_head(path).map_err(|e| problem("unreadable", format!("{name} could not be read: {e}.")))?;
-    match MediaKind::sniff(&head) {
+    let kind =
+        MediaKind::sniff_path(path).map_err(|e| problem("unreadable", format!("{name} could not be read: {e}.")))?;
+    match kind {
         Some(kind @ (MediaKind::Jpeg | MediaKind::Png | MediaKind::Webp)) => {
             Ok(CheckedImage { path: path.to_path_buf(), name, kind, size })
         }
@@ -153,13 +154,6 @@ fn throttled(
             progress(UploadProgress { name: name.clone(), done, total });
         }
     })
-}
-
-fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(16);
-    std::fs::File::open(path)?.take(16).read_to_end(&mut head)?;
-    Ok(head)
 }
 
 fn display_name(path: &Path) -> String {
