@@ -24,9 +24,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (with a real Secret Service in a private D-Bus session)"
 ./scripts/with-keyring.sh cargo test --workspace --exclude e2e --locked
 
-echo "== UI type check and tests"
+echo "== UI type check and tests (through the browser server: the real core, over HTTP)"
 npm --prefix ui run check
-npm --prefix ui test
+cargo build -p studio-server --locked
+./scripts/with-keyring.sh npm --prefix ui test
 
 echo "== end-to-end tests of the real window"
 ./scripts/e2e.sh

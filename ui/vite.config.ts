@@ -12,8 +12,6 @@ export default defineConfig({
   server: {
     port: 5173,
     strictPort: true,
-    // The fake backend imports the model catalogue from crates/kie/catalogue.
-    fs: { allow: ['..'] },
   },
   envPrefix: ['VITE_', 'TAURI_ENV_'],
   build: {
@@ -27,6 +25,10 @@ export default defineConfig({
     globals: true,
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // The real core over HTTP (crates/server), started once for every test file.
+    globalSetup: ['tests/globalSetup.ts'],
+    // One server, one library: test files run one after another.
+    fileParallelism: false,
     testTimeout: 20000,
   },
 });

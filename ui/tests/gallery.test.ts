@@ -5,12 +5,7 @@ import { countLabel, DEFAULT_FILTERS, dayEnd, dayStart, emptyMessage, isFiltered
 describe('filters to query', () => {
   it('leaves out what is not set, newest first', () => {
     expect(toResultQuery(DEFAULT_FILTERS, 240, 120)).toEqual({
-      search: null,
-      model: null,
-      kind: null,
       favourites_only: false,
-      from_ms: null,
-      to_ms: null,
       sort: 'date',
       desc: true,
       limit: 120,

@@ -736,3 +736,53 @@ mod tests {
         assert_eq!(number_value(2.5), json!(2.5));
     }
 }
+
+/// How much of a total a list has used, for lists held to one by a `sum_at_most` rule (a
+/// storyboard's shots and the video's length): shown while the user types.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Budget {
+    /// The list field.
+    pub list: String,
+    /// The total allowed (e.g. the video's length).
+    pub limit: f64,
+    /// What the items add up to so far (items not yet a number count as 0).
+    pub used: f64,
+    /// `limit - used`; negative when over.
+    pub left: f64,
+    /// The items' unit ("s"), or "".
+    pub unit: String,
+}
+
+/// Every budget of `spec` for this (raw, possibly incomplete) input; absent limit fields
+/// count at their defaults.
+pub fn budgets(spec: &ModelSpec, input: &Map<String, Value>) -> Vec<Budget> {
+    let round = |n: f64| (n * 1000.0).round() / 1000.0;
+    let mut out = Vec::new();
+    for rule in &spec.rules {
+        // The only kind of rule today; a new kind must decide here whether it is a budget.
+        let CrossRule::SumAtMost { list, item_key, limit_field, limit, .. } = rule;
+        let lim = match (limit_field, limit) {
+            (Some(name), _) => {
+                let given = input.get(name).filter(|v| !v.is_null() && v.as_str() != Some(""));
+                given.or_else(|| spec.field(name).and_then(|f| f.default.as_ref())).and_then(as_number)
+            }
+            (None, Some(lim)) => Some(*lim),
+            (None, None) => None,
+        };
+        let Some(lim) = lim else { continue };
+        let used: f64 = match input.get(list) {
+            Some(Value::Array(items)) => {
+                items.iter().filter_map(|i| i.get(item_key)).filter_map(as_number).filter(|n| *n > 0.0).sum()
+            }
+            _ => 0.0,
+        };
+        let unit = spec
+            .field(list)
+            .and_then(|f| f.items.as_deref())
+            .and_then(|i| i.field(item_key))
+            .and_then(|f| f.unit.clone())
+            .unwrap_or_default();
+        out.push(Budget { list: list.clone(), limit: lim, used: round(used), left: round(lim - used), unit });
+    }
+    out
+}

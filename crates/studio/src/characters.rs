@@ -10,6 +10,9 @@ use crate::db::{required, Db, StoreError};
 
 /// Kie's limit for `character_user_name`.
 pub const MAX_HANDLE_CHARS: usize = 40;
+/// The characters @-completion reads as part of a handle (Kie's user names), as a regex
+/// character class body.
+pub const HANDLE_CHARS: &str = "A-Za-z0-9_.";
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewCharacter {

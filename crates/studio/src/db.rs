@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::error::ApiErrorCode;
 use rusqlite::{ffi, Connection, ErrorCode, Transaction, TransactionBehavior};
 
 /// Forward-only migrations; `PRAGMA user_version` is how many have been applied.
@@ -179,12 +180,12 @@ pub enum DbError {
 
 impl DbError {
     /// Stable code for the UI and CLI to branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ApiErrorCode {
         match self {
-            DbError::TooNew { .. } => "db_too_new",
-            DbError::Corrupt { .. } => "db_corrupt",
-            DbError::Io { .. } => "db_io",
-            DbError::Sqlite(_) => "db_error",
+            DbError::TooNew { .. } => ApiErrorCode::DbTooNew,
+            DbError::Corrupt { .. } => ApiErrorCode::DbCorrupt,
+            DbError::Io { .. } => ApiErrorCode::DbIo,
+            DbError::Sqlite(_) => ApiErrorCode::DbError,
         }
     }
 }
@@ -211,15 +212,15 @@ pub enum StoreError {
 
 impl StoreError {
     /// Stable code for the UI and CLI to branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ApiErrorCode {
         match self {
-            StoreError::Sqlite(_) => "db_error",
-            StoreError::Json(_) => "json",
-            StoreError::InvalidTransition { .. } => "invalid_transition",
-            StoreError::DuplicateHandle(_) => "duplicate_handle",
-            StoreError::KieIdInUse { .. } => "kie_id_in_use",
-            StoreError::NotFound { .. } => "not_found",
-            StoreError::InvalidInput(_) => "invalid_input",
+            StoreError::Sqlite(_) => ApiErrorCode::DbError,
+            StoreError::Json(_) => ApiErrorCode::Json,
+            StoreError::InvalidTransition { .. } => ApiErrorCode::InvalidTransition,
+            StoreError::DuplicateHandle(_) => ApiErrorCode::DuplicateHandle,
+            StoreError::KieIdInUse { .. } => ApiErrorCode::KieIdInUse,
+            StoreError::NotFound { .. } => ApiErrorCode::NotInLibrary,
+            StoreError::InvalidInput(_) => ApiErrorCode::InvalidInput,
         }
     }
 

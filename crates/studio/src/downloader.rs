@@ -1,9 +1,10 @@
-//! Fetches a finished task's results into the library at once (links expire): streamed to
-//! a partial file in the same folder, synced, verified (length, file signature, sha256),
-//! then renamed into place. A half file never sits under a final name. Interrupted
-//! downloads resume with Range; expired links are renewed through `download-url`.
+//! The [`Downloader`] service: fetches a finished task's results into the library at once
+//! (links expire): streamed to a partial file in the same folder, synced, verified (length,
+//! file signature, sha256), then renamed into place. A half file never sits under a final
+//! name. Interrupted downloads resume with Range; expired links are renewed through
+//! `download-url`. Hashing, checking and renaming run on the blocking pool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use crate::error::StudioError;
 use crate::events::StudioEvent;
 use crate::library::{self, NewResult, ResultKind};
 use crate::paths;
-use crate::runner::Studio;
+use crate::progress::throttled_transfer;
+use crate::studio::{blocking, Studio};
 use crate::tasks::{self, Task};
 
 /// What a fetched file must be.
@@ -34,21 +36,33 @@ struct Placed {
     sha256: String,
 }
 
-impl Studio {
+/// The downloader of one library (from [`Studio::downloader`]).
+#[derive(Clone, Copy)]
+pub struct Downloader<'a> {
+    studio: &'a Studio,
+}
+
+impl<'a> Downloader<'a> {
+    pub(crate) fn new(studio: &'a Studio) -> Self {
+        Downloader { studio }
+    }
+
     /// Download, and on failure leave the task for a later pass (its files stay pending).
-    pub(crate) async fn download_or_reschedule(&self, task: &Task) {
+    pub(crate) async fn download_or_reschedule(self, task: &Task) {
+        let studio = self.studio;
         if let Err(e) = self.download_results(task).await {
             eprintln!("download of task {} failed, will retry: {e}", task.id);
-            let backoff = self.inner.cfg.poll.backoff(task.poll_errors + 1);
-            let _ = tasks::schedule_poll(&self.inner.db, task.id, Some(self.now_ms() + backoff), task.poll_errors + 1);
+            let backoff = studio.config().poll.backoff(task.poll_errors + 1);
+            let _ = tasks::schedule_poll(studio.db(), task.id, Some(studio.now_ms() + backoff), task.poll_errors + 1);
         }
     }
 
     /// Bring every result of a succeeded task into the library. Safe to run again after a
     /// crash at any point: finished files are recognised, partial ones resumed.
-    pub async fn download_results(&self, task: &Task) -> Result<(), StudioError> {
+    pub async fn download_results(self, task: &Task) -> Result<(), StudioError> {
+        let studio = self.studio;
         let result: TaskResult = task.result().unwrap_or_default();
-        let existing = library::results_for_task(&self.inner.db, task.id)?;
+        let existing = library::results_for_task(studio.db(), task.id)?;
         let have = |idx: u32, kind: ResultKind| existing.iter().any(|r| r.idx == idx && r.kind == kind);
 
         if let Some(obj) = &result.result_object {
@@ -66,10 +80,10 @@ impl Studio {
             let name = paths::result_file_name(task.id, idx, "partial");
             let dir_rel = parent_rel(&paths::media_rel_path(task.created_at, &name));
             let placed = self.fetch_verified(task.id, idx, url, &dir_rel, &name, expect).await?;
-            self.crash_point("after_rename_before_record");
+            studio.crash_point("after_rename_before_record");
             let poster = if idx == 0 { self.fetch_poster(task, &result).await } else { None };
             let row = library::add_result(
-                &self.inner.db,
+                studio.db(),
                 NewResult {
                     task_id: task.id,
                     idx,
@@ -81,24 +95,25 @@ impl Studio {
                     text_json: None,
                     source_url: Some(url.clone()),
                 },
-                self.now_ms(),
+                studio.now_ms(),
             )?;
-            self.emit(StudioEvent::ResultAdded { result: row });
+            studio.emit(StudioEvent::ResultAdded { result: row });
         }
-        let t = tasks::mark_downloaded(&self.inner.db, task.id, self.now_ms())?;
-        self.emit_task(&t);
+        let t = tasks::mark_downloaded(studio.db(), task.id, studio.now_ms())?;
+        studio.emit_task(&t);
         Ok(())
     }
 
-    fn is_image_model(&self, model: &str) -> bool {
-        self.inner.catalogue.model(model).map(|m| m.output == kie::catalogue::OutputKind::Image).unwrap_or(false)
+    fn is_image_model(self, model: &str) -> bool {
+        self.studio.catalogue().model(model).map(|m| m.output == kie::catalogue::OutputKind::Image).unwrap_or(false)
     }
 
     /// A character result: into the results table and the registry.
-    fn record_character(&self, task: &Task, result: &TaskResult, obj: serde_json::Value) -> Result<(), StudioError> {
-        let now = self.now_ms();
+    fn record_character(self, task: &Task, result: &TaskResult, obj: serde_json::Value) -> Result<(), StudioError> {
+        let studio = self.studio;
+        let now = studio.now_ms();
         let row = library::add_result(
-            &self.inner.db,
+            studio.db(),
             NewResult {
                 task_id: task.id,
                 idx: 0,
@@ -108,7 +123,7 @@ impl Studio {
             },
             now,
         )?;
-        self.emit(StudioEvent::ResultAdded { result: row });
+        studio.emit(StudioEvent::ResultAdded { result: row });
         let Some(ch) = result.character() else { return Ok(()) };
         let input_str = |k: &str| task.input.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let Some(handle) = ch.character_user_name.clone().or_else(|| input_str("character_user_name")) else {
@@ -121,8 +136,8 @@ impl Studio {
             safety_instruction: input_str("safety_instruction"),
             origin_task_id: Some(task.id),
         };
-        match characters::add(&self.inner.db, new, now) {
-            Ok(c) => self.emit(StudioEvent::CharacterAdded { character: c }),
+        match characters::add(studio.db(), new, now) {
+            Ok(c) => studio.emit(StudioEvent::CharacterAdded { character: c }),
             // Already registered (a re-run after a crash, or the user added it by hand).
             Err(StoreError::DuplicateHandle(_)) => {}
             Err(e) => return Err(e.into()),
@@ -131,7 +146,7 @@ impl Studio {
     }
 
     /// The first-frame image as the poster; a missing poster is not worth failing a task.
-    async fn fetch_poster(&self, task: &Task, result: &TaskResult) -> Option<String> {
+    async fn fetch_poster(self, task: &Task, result: &TaskResult) -> Option<String> {
         let url = result.first_frame_url.as_deref()?;
         let name = format!("task-{}-poster.partial", task.id);
         match self.fetch_verified(task.id, 0, url, paths::POSTERS_DIR, &name, Expect::Image).await {
@@ -146,7 +161,7 @@ impl Studio {
     /// Fetch `url` to `<dir_rel>/<partial_name>`, resuming what is there, then verify and
     /// rename it to its final name (the partial name with the real extension).
     async fn fetch_verified(
-        &self,
+        self,
         task_id: i64,
         idx: u32,
         url: &str,
@@ -154,20 +169,18 @@ impl Studio {
         partial_name: &str,
         expect: Expect,
     ) -> Result<Placed, StudioError> {
-        let root = self.inner.paths.root();
-        let dir = self.inner.paths.resolve(dir_rel)?;
+        let studio = self.studio;
+        let root = studio.paths().root().to_path_buf();
+        let dir = studio.paths().resolve(dir_rel)?;
         tokio::fs::create_dir_all(&dir).await.map_err(StudioError::io(format!("create {}", dir.display())))?;
-        let stem = partial_name.trim_end_matches(".partial");
+        let stem = partial_name.trim_end_matches(".partial").to_string();
         // A crash after the rename but before the record: the final file is already there.
-        for ext in expected_extensions(expect) {
-            let done = dir.join(format!("{stem}.{ext}"));
-            if done.exists() {
-                if let Ok(placed) = verify(&done, root, expect).await {
-                    return Ok(placed);
-                }
-                // Not a good file under a final name: set it aside, never trust it.
-                let _ = tokio::fs::rename(&done, dir.join(format!("{stem}.{ext}.bad"))).await;
-            }
+        let found = {
+            let (dir, stem, root) = (dir.clone(), stem.clone(), root.clone());
+            blocking("Checking a finished download", move || Ok(already_placed(&dir, &stem, &root, expect))).await?
+        };
+        if let Some(placed) = found {
+            return Ok(placed);
         }
         let partial = dir.join(partial_name);
         let mut link = url.to_string();
@@ -184,64 +197,41 @@ impl Studio {
                 .await
                 .map_err(StudioError::io(format!("open {}", partial.display())))?;
             let already = file.metadata().await.map_err(StudioError::io("read the partial file"))?.len();
-            let progress = self.download_progress(task_id, idx);
-            match self.inner.client.fetch_to(&link, &mut file, already, Some(progress)).await {
+            let progress = self.progress(task_id, idx);
+            match studio.client().fetch_to(&link, &mut file, already, Some(progress)).await {
                 Ok(_) => {
                     file.sync_all().await.map_err(StudioError::io("sync the downloaded file"))?;
                     break;
                 }
                 Err(KieError::LinkExpired(_)) if !renewed => {
-                    link = self.inner.client.download_url(url).await?;
+                    link = studio.client().download_url(url).await?;
                     renewed = true;
                 }
-                Err(e) if e.is_transient() && attempt < self.inner.cfg.download_attempts => {
-                    let wait = self.inner.cfg.poll.backoff(attempt as i64).min(5_000);
+                Err(e) if e.is_transient() && attempt < studio.config().download_attempts => {
+                    let wait = studio.config().poll.backoff(attempt as i64).min(5_000);
                     tokio::time::sleep(Duration::from_millis(wait as u64)).await;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        self.crash_point("before_rename");
-        let kind = sniff_file(&partial).await?;
-        let ok = match (expect, kind) {
-            (Expect::Video, Some(MediaKind::Mp4)) => true,
-            (Expect::Image, Some(k)) => k.is_image(),
-            _ => false,
-        };
-        if !ok {
-            // Start over next time rather than resume a wrong file.
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(StudioError::Corrupt(format!(
-                "expected {} but got {}",
-                if expect == Expect::Video { "an MP4 video" } else { "an image" },
-                kind.map(|k| k.mime()).unwrap_or("something unrecognisable")
-            )));
-        }
-        let ext = kind.expect("checked above").extension();
-        let final_path = dir.join(format!("{stem}.{ext}"));
-        tokio::fs::rename(&partial, &final_path).await.map_err(StudioError::io("move the download into place"))?;
-        sync_dir(&dir).await;
-        verify(&final_path, root, expect).await
+        studio.crash_point("before_rename");
+        blocking("Moving the download into place", move || place(&partial, &dir, &stem, &root, expect)).await
     }
 
-    fn download_progress(&self, task_id: i64, idx: u32) -> kie::client::Progress {
-        let studio = self.clone();
-        let last = std::sync::Mutex::new(0u64);
+    /// Progress of one file: the crash-point hook sees every report, subscribers hear them
+    /// through the one throttle.
+    fn progress(self, task_id: i64, idx: u32) -> kie::client::Progress {
+        let emitter = self.studio.clone();
+        let report = throttled_transfer(move |done, total| {
+            emitter.emit(StudioEvent::DownloadProgress { task_id, idx, done, total });
+        });
+        let studio = self.studio.clone();
         Arc::new(move |done, total| {
-            studio.crash_point_mid_download(done, total);
-            // Throttle: an event per 256 KiB and at the end.
-            let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
-            if done >= *l + 256 * 1024 || Some(done) == total {
-                *l = done;
-                studio.emit(StudioEvent::DownloadProgress { task_id, idx, done, total });
+            if done > 0 && total.is_some_and(|t| done < t) {
+                studio.crash_point("mid_download");
             }
+            report(done, total);
         })
-    }
-
-    fn crash_point_mid_download(&self, done: u64, total: Option<u64>) {
-        if done > 0 && total.is_some_and(|t| done < t) {
-            self.crash_point("mid_download");
-        }
     }
 }
 
@@ -256,14 +246,54 @@ fn parent_rel(rel: &str) -> String {
     rel.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default()
 }
 
-async fn sniff_file(path: &Path) -> Result<Option<MediaKind>, StudioError> {
-    // Sixteen bytes of a local file: not worth a blocking-pool hop.
+fn sniff_file(path: &Path) -> Result<Option<MediaKind>, StudioError> {
     MediaKind::sniff_path(path).map_err(StudioError::io(format!("read {}", path.display())))
 }
 
-/// Check a file in its final place and describe it for the library.
-async fn verify(path: &Path, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
-    let kind = sniff_file(path).await?;
+/// A file left under a final name (a crash after the rename, before the record) that
+/// verifies; one that does not is set aside (`.bad`), never trusted, never deleted.
+/// Blocking.
+fn already_placed(dir: &Path, stem: &str, root: &Path, expect: Expect) -> Option<Placed> {
+    for ext in expected_extensions(expect) {
+        let done = dir.join(format!("{stem}.{ext}"));
+        if done.exists() {
+            if let Ok(placed) = verify(&done, root, expect) {
+                return Some(placed);
+            }
+            let _ = std::fs::rename(&done, dir.join(format!("{stem}.{ext}.bad")));
+        }
+    }
+    None
+}
+
+/// Check a synced partial file, rename it to its final name (with the extension its bytes
+/// call for), make the rename durable and describe the file. Blocking.
+fn place(partial: &Path, dir: &Path, stem: &str, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
+    let kind = sniff_file(partial)?;
+    let ok = match (expect, kind) {
+        (Expect::Video, Some(MediaKind::Mp4)) => true,
+        (Expect::Image, Some(k)) => k.is_image(),
+        _ => false,
+    };
+    if !ok {
+        // Start over next time rather than resume a wrong file.
+        let _ = std::fs::remove_file(partial);
+        return Err(StudioError::Corrupt(format!(
+            "expected {} but got {}",
+            if expect == Expect::Video { "an MP4 video" } else { "an image" },
+            kind.map(|k| k.mime()).unwrap_or("something unrecognisable")
+        )));
+    }
+    let ext = kind.expect("checked above").extension();
+    let final_path = dir.join(format!("{stem}.{ext}"));
+    std::fs::rename(partial, &final_path).map_err(StudioError::io("move the download into place"))?;
+    sync_dir(dir);
+    verify(&final_path, root, expect)
+}
+
+/// Check a file in its final place and describe it for the library. Blocking (hashes it).
+fn verify(path: &Path, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
+    let kind = sniff_file(path)?;
     let ok = match expect {
         Expect::Video => kind == Some(MediaKind::Mp4),
         Expect::Image => kind.is_some_and(MediaKind::is_image),
@@ -271,11 +301,7 @@ async fn verify(path: &Path, root: &Path, expect: Expect) -> Result<Placed, Stud
     if !ok {
         return Err(StudioError::Corrupt(format!("{} is not the expected kind of file", path.display())));
     }
-    let owned: PathBuf = path.to_path_buf();
-    let (size, sha256) = tokio::task::spawn_blocking(move || sha256_file(&owned))
-        .await
-        .map_err(|e| StudioError::Corrupt(e.to_string()))?
-        .map_err(StudioError::io("hash the downloaded file"))?;
+    let (size, sha256) = sha256_file(path).map_err(StudioError::io("hash the downloaded file"))?;
     let rel_path = path
         .strip_prefix(root)
         .map_err(|_| StudioError::Corrupt(format!("{} is outside the library", path.display())))?
@@ -303,8 +329,9 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
 }
 
 /// Make the rename durable (best effort: not every filesystem allows syncing a directory).
-async fn sync_dir(dir: &Path) {
-    if let Ok(d) = tokio::fs::File::open(dir).await {
-        let _ = d.sync_all().await;
+/// Blocking.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
 }

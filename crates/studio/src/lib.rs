@@ -2,10 +2,8 @@
 //! the SQLite store (task journal, results, characters, settings) and its full-text search.
 //! No Tauri here, ever: the app is a thin shell over this crate.
 
-pub mod actions;
-pub mod api;
+pub mod app;
 pub mod characters;
-pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -13,19 +11,26 @@ pub mod downloader;
 pub mod error;
 pub mod events;
 pub mod gallery;
+pub mod journal;
 pub mod keys;
 pub mod library;
 pub mod media_server;
 pub mod paths;
+pub mod payloads;
 pub mod poller;
 pub mod progress;
-pub mod runner;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod studio;
+pub mod studio_config;
+pub mod surface;
 pub mod tasks;
 pub mod uploads;
 
+pub use app::{App, Headless, Host};
 pub use db::{Db, DbError, StoreError};
-pub use error::StudioError;
-pub use runner::{RunnerConfig, Studio};
+pub use error::{ApiError, ApiErrorCode, StudioError};
+pub use poller::Until;
+pub use studio::Studio;
+pub use studio_config::{PollConfig, StudioConfig};

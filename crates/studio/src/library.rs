@@ -117,6 +117,7 @@ pub enum ResultSort {
 /// Gallery filters; from the window as JSON, every field optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
+#[ts(optional_fields)]
 pub struct ResultQuery {
     pub search: Option<String>,
     pub model: Option<String>,

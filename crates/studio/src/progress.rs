@@ -1,18 +1,96 @@
-//! What the window hears while work is under way: progress events throttled per task (the
-//! poller and downloader report far more often than a screen needs), and the one-line
-//! desktop notice when a task is over. No Tauri here: the shell sends what this returns.
+//! Progress, and the one policy for how often it is reported. [`Throttle`] is that policy
+//! (at most N reports a second per stream; the first, a change of state and the last always
+//! pass), used everywhere progress is reported: the downloader's byte counts and the
+//! uploads' ([`throttled_transfer`]), and the window's progress channel ([`ProgressThrottle`],
+//! which turns the core's events into progress events). Also the one-line desktop notice when
+//! a task is over. No Tauri here: the shell sends what this returns.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kie::catalogue::{Catalogue, OutputKind};
 
-use crate::api::ProgressEvent;
 use crate::events::StudioEvent;
+use crate::payloads::ProgressEvent;
 use crate::tasks::{Task, TaskStatus};
 
-/// Progress events per second per task (and per downloaded file).
+/// Progress reports per second per stream (a task, a downloaded file, an uploaded file).
 pub const DEFAULT_PER_SECOND: u32 = 10;
+
+/// The one progress policy. Reports come in streams (`K`: a task, a file being fetched or
+/// sent), each in some state (`S`: Kie's state of a task; `()` for a byte count). Per stream,
+/// at most `per_second` reports a second pass; the first report of a stream, a change of its
+/// state and its last report always pass. The last report ends the stream: it is forgotten,
+/// so a stream that starts again starts afresh.
+#[derive(Debug)]
+pub struct Throttle<K, S = ()> {
+    gap: Duration,
+    streams: HashMap<K, (Instant, S)>,
+}
+
+impl<K: Eq + Hash, S: PartialEq> Default for Throttle<K, S> {
+    fn default() -> Self {
+        Throttle::new(DEFAULT_PER_SECOND)
+    }
+}
+
+impl<K: Eq + Hash, S: PartialEq> Throttle<K, S> {
+    pub fn new(per_second: u32) -> Self {
+        Throttle { gap: Duration::from_millis(1000 / u64::from(per_second.max(1))), streams: HashMap::new() }
+    }
+
+    /// Whether a report of `stream`, now in `state`, goes out at `now`. `last` marks the
+    /// stream's final report (it always goes, and ends the stream).
+    pub fn pass(&mut self, stream: K, state: S, last: bool, now: Instant) -> bool {
+        if last {
+            self.streams.remove(&stream);
+            return true;
+        }
+        let due = match self.streams.get(&stream) {
+            None => true,
+            Some((at, was)) => *was != state || now.saturating_duration_since(*at) >= self.gap,
+        };
+        if due {
+            self.streams.insert(stream, (now, state));
+        }
+        due
+    }
+
+    /// Forgets the streams `which` picks (they are over without a last report of their own).
+    pub fn forget(&mut self, mut which: impl FnMut(&K) -> bool) {
+        self.streams.retain(|k, _| !which(k));
+    }
+
+    /// Whether `stream` has started and not ended.
+    pub fn tracks(&self, stream: &K) -> bool {
+        self.streams.contains_key(stream)
+    }
+}
+
+/// A transfer's progress callback (bytes done, bytes in all when known) that hands on, through
+/// the one [`Throttle`] at [`DEFAULT_PER_SECOND`], only the reports that pass. The transfer is
+/// one stream; it ends when all the bytes are in. A report of the same count as the one
+/// handed on before it is no news and is dropped (so an end reported twice goes once).
+pub fn throttled_transfer(report: impl Fn(u64, Option<u64>) + Send + Sync + 'static) -> kie::client::Progress {
+    let state: Mutex<(Throttle<()>, Option<u64>)> = Mutex::new((Throttle::default(), None));
+    Arc::new(move |done: u64, total: Option<u64>| {
+        let pass = {
+            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+            let (throttle, sent) = &mut *guard;
+            let last = total.is_some_and(|t| done >= t);
+            let pass = *sent != Some(done) && throttle.pass((), (), last, Instant::now());
+            if pass {
+                *sent = Some(done);
+            }
+            pass
+        };
+        if pass {
+            report(done, total);
+        }
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Stream {
@@ -20,12 +98,13 @@ enum Stream {
     Download(i64, u32),
 }
 
-/// Turns the core's events into [`ProgressEvent`]s, at most `per_second` per stream. A
-/// change of Kie's state and a finished download are never held back.
+/// Turns the core's events into [`ProgressEvent`]s through the one [`Throttle`]: per task
+/// and per downloaded file. A change of Kie's state, the end of a task and a finished
+/// download are never held back.
 #[derive(Debug)]
 pub struct ProgressThrottle {
-    gap: Duration,
-    last: HashMap<Stream, (Instant, Option<String>)>,
+    /// A task's state is Kie's; a download has none.
+    throttle: Throttle<Stream, Option<String>>,
 }
 
 impl Default for ProgressThrottle {
@@ -36,46 +115,28 @@ impl Default for ProgressThrottle {
 
 impl ProgressThrottle {
     pub fn new(per_second: u32) -> Self {
-        ProgressThrottle { gap: Duration::from_millis(1000 / u64::from(per_second.max(1))), last: HashMap::new() }
+        ProgressThrottle { throttle: Throttle::new(per_second) }
     }
 
     /// The progress event to send now for `event`, if any.
     pub fn filter(&mut self, event: &StudioEvent, now: Instant) -> Option<ProgressEvent> {
         match event {
             StudioEvent::TaskChanged { task } => {
-                let stream = Stream::Task(task.id);
-                if task.status != TaskStatus::Running && task.status != TaskStatus::Submitting {
-                    // Over (or waiting for its files): forget it, and say so once.
-                    self.last.retain(|s, _| !matches!(s, Stream::Task(id) | Stream::Download(id, _) if *id == task.id));
-                    return Some(task_progress(task));
+                // Over (or waiting for its files): its last report, and its downloads' too.
+                let over = task.status != TaskStatus::Running && task.status != TaskStatus::Submitting;
+                let pass = self.throttle.pass(Stream::Task(task.id), task.kie_state.clone(), over, now);
+                if over {
+                    self.throttle.forget(|s| matches!(s, Stream::Download(id, _) if *id == task.id));
                 }
-                let state_changed = !matches!(self.last.get(&stream), Some((_, s)) if *s == task.kie_state);
-                if !state_changed && !self.due(stream, now) {
-                    return None;
-                }
-                self.last.insert(stream, (now, task.kie_state.clone()));
-                Some(task_progress(task))
+                pass.then(|| task_progress(task))
             }
             StudioEvent::DownloadProgress { task_id, idx, done, total } => {
-                let stream = Stream::Download(*task_id, *idx);
                 let finished = total.is_some_and(|t| *done >= t);
-                if finished {
-                    self.last.remove(&stream);
-                } else if self.due(stream, now) {
-                    self.last.insert(stream, (now, None));
-                } else {
-                    return None;
-                }
-                Some(ProgressEvent::Download { task_id: *task_id, idx: *idx, done: *done, total: *total })
+                self.throttle
+                    .pass(Stream::Download(*task_id, *idx), None, finished, now)
+                    .then_some(ProgressEvent::Download { task_id: *task_id, idx: *idx, done: *done, total: *total })
             }
             _ => None,
-        }
-    }
-
-    fn due(&self, stream: Stream, now: Instant) -> bool {
-        match self.last.get(&stream) {
-            Some((at, _)) => now.saturating_duration_since(*at) >= self.gap,
-            None => true,
         }
     }
 }
@@ -151,6 +212,8 @@ mod tests {
             next_poll_at: None,
             poll_errors: 0,
             demo: false,
+            is_final: status.is_final(),
+            actions: Vec::new(),
         }
     }
 
@@ -175,7 +238,24 @@ mod tests {
             th.filter(&done, ms(121)),
             Some(ProgressEvent::Task { task_id: 1, kie_state: Some("success".into()), progress: Some(100.0) })
         );
-        assert!(!th.last.contains_key(&Stream::Task(1)), "finished tasks are forgotten");
+        assert!(!th.throttle.tracks(&Stream::Task(1)), "finished tasks are forgotten");
+    }
+
+    #[test]
+    fn one_policy_first_state_changes_and_last_pass() {
+        let mut th: Throttle<u8, &str> = Throttle::new(10);
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        assert!(th.pass(1, "a", false, ms(0)), "the first passes");
+        assert!(!th.pass(1, "a", false, ms(99)), "too soon");
+        assert!(th.pass(2, "a", false, ms(99)), "each stream has its own budget");
+        assert!(th.pass(1, "b", false, ms(99)), "a change of state passes");
+        assert!(th.pass(1, "b", true, ms(100)), "the last passes");
+        assert!(!th.tracks(&1), "and ends the stream");
+        assert!(th.pass(1, "b", false, ms(101)), "a new stream starts afresh");
+        assert!(th.pass(1, "b", false, ms(201)), "one gap later");
+        th.forget(|k| *k == 2);
+        assert!(!th.tracks(&2));
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Which studio the app has open: the real library with the user's key, or the demo (an
-//! in-process simulator over a library of its own). Also where things are, read once at
-//! startup from the command line and the environment, and the key check of `set_key`.
-//! No Tauri here: the shell holds a [`Session`] and forwards its events.
+//! An open library: the real one with the user's key, or the demo (an in-process simulator
+//! over a library of its own), with its poller and media server; and where things are
+//! ([`SessionConfig`]), read once at startup from the command line and the environment.
+//! [`crate::app::App`] holds the open session; nothing else does.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,15 +14,16 @@ use kie::validate::Problem;
 use kie::{ApiKey, KieClient};
 use tokio::task::JoinHandle;
 
-use crate::api::{AppInfo, KeyCheck};
 use crate::clock::{Clock, SystemClock};
 use crate::db::Db;
 use crate::error::StudioError;
 use crate::keys::{KeySource, KeyStatus, KeyStore};
 use crate::paths::{LibraryPaths, RootSource};
+use crate::payloads::{AppInfo, KeyCheck};
 use crate::poller::Until;
-use crate::runner::{PollConfig, RunnerConfig, Studio};
 use crate::settings;
+use crate::studio::Studio;
+use crate::studio_config::{PollConfig, StudioConfig};
 
 /// The key the demo's simulator accepts. Not a secret: it only opens the local simulator.
 pub const DEMO_KEY: &str = "demo-key";
@@ -31,6 +32,11 @@ pub const API_BASE_ENV: &str = "KIE_API_BASE";
 pub const UPLOAD_BASE_ENV: &str = "KIE_UPLOAD_BASE";
 pub const KEYRING_SERVICE_ENV: &str = "KIE_STUDIO_KEYRING_SERVICE";
 pub const POLL_SCALE_ENV: &str = "KIE_STUDIO_POLL_SCALE";
+/// Test hook: abort the process at this named step of a task (see `Studio::crash_point`).
+pub const CRASH_AT_ENV: &str = "KIE_STUDIO_CRASH_AT";
+/// Test hook: the lease, in milliseconds, after which an interrupted create is called
+/// outcome-unknown (60 s by default).
+pub const SUBMIT_LEASE_ENV: &str = "KIE_STUDIO_SUBMIT_LEASE_MS";
 pub const E2E_PICK_ENV: &str = "KIE_STUDIO_E2E_PICK";
 /// Test hook: the folder `export_result` uses instead of asking (WebDriver cannot drive a
 /// native dialog).
@@ -51,6 +57,10 @@ pub struct SessionConfig {
     pub keyring_service: Option<String>,
     /// `KIE_STUDIO_POLL_SCALE`: every polling interval of the real library scaled (tests).
     pub poll_scale: Option<f64>,
+    /// `KIE_STUDIO_CRASH_AT`: the real library's runner aborts the process at this step (tests).
+    pub crash_at: Option<String>,
+    /// `KIE_STUDIO_SUBMIT_LEASE_MS`: the real library's lease on interrupted creates (tests).
+    pub submit_lease_ms: Option<i64>,
     /// `KIE_STUDIO_E2E_PICK`: the files the image picker returns instead of opening the
     /// native dialog (WebDriver cannot drive one).
     pub e2e_pick: Option<Vec<PathBuf>>,
@@ -111,6 +121,8 @@ impl SessionConfig {
             upload_base: upload_base.or_else(|| env(UPLOAD_BASE_ENV)),
             keyring_service: env(KEYRING_SERVICE_ENV),
             poll_scale: env(POLL_SCALE_ENV).and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| *s > 0.0),
+            crash_at: env(CRASH_AT_ENV).map(|s| s.trim().to_string()),
+            submit_lease_ms: env(SUBMIT_LEASE_ENV).and_then(|s| s.trim().parse::<i64>().ok()).filter(|ms| *ms > 0),
             e2e_pick,
             e2e_export_dir: env(E2E_EXPORT_DIR_ENV).map(|d| absolute(Path::new(d.trim()))),
         })
@@ -155,12 +167,16 @@ impl SessionConfig {
         Ok(settings::client_config(db, key, self.api_base.clone(), self.upload_base.clone())?)
     }
 
-    fn runner_config(&self) -> RunnerConfig {
-        let mut runner = RunnerConfig::default();
+    fn studio_config(&self) -> StudioConfig {
+        let mut studio = StudioConfig::default();
         if let Some(scale) = self.poll_scale {
-            runner.poll = PollConfig::scaled(scale);
+            studio.poll = PollConfig::scaled(scale);
         }
-        runner
+        if let Some(ms) = self.submit_lease_ms {
+            studio.submit_lease_ms = ms;
+        }
+        studio.crash_at = self.crash_at.clone();
+        studio
     }
 }
 
@@ -204,11 +220,11 @@ impl Session {
     pub fn open_real(cfg: &SessionConfig, key: ApiKey) -> Result<Session, StudioError> {
         let db = cfg.open_library(&cfg.library)?;
         let client = KieClient::new(cfg.client_config(key, &db)?)?;
-        Ok(Session::over(cfg.library.clone(), db, client, cfg.runner_config(), Mode::Real))
+        Ok(Session::over(cfg.library.clone(), db, client, cfg.studio_config(), Mode::Real))
     }
 
-    fn over(paths: LibraryPaths, db: Db, client: KieClient, runner: RunnerConfig, mode: Mode) -> Session {
-        let studio = Studio::new(db, paths, client, Catalogue::builtin().clone(), Arc::new(SystemClock), runner);
+    fn over(paths: LibraryPaths, db: Db, client: KieClient, cfg: StudioConfig, mode: Mode) -> Session {
+        let studio = Studio::new(db, paths, client, Catalogue::builtin().clone(), Arc::new(SystemClock), cfg);
         Session::new(studio, mode)
     }
 
@@ -232,8 +248,8 @@ impl Session {
         client_cfg.api_base = sim.base_url();
         client_cfg.upload_base = sim.upload_base_url();
         let client = KieClient::new(client_cfg)?;
-        let runner = RunnerConfig { demo: true, poll: PollConfig::scaled(0.2), ..RunnerConfig::default() };
-        let mut session = Session::over(paths, db, client, runner, Mode::Demo);
+        let studio_cfg = StudioConfig { demo: true, poll: PollConfig::scaled(0.2), ..StudioConfig::default() };
+        let mut session = Session::over(paths, db, client, studio_cfg, Mode::Demo);
         session._sim = Some(sim);
         Ok(session)
     }
@@ -254,7 +270,7 @@ impl Session {
         let credits = client.credits().await?;
         cfg.key_store().save(&key)?;
         let check = KeyCheck { last4: key.last4(), credits };
-        Ok((Session::over(cfg.library.clone(), db, client, cfg.runner_config(), Mode::Real), check))
+        Ok((Session::over(cfg.library.clone(), db, client, cfg.studio_config(), Mode::Real), check))
     }
 
     /// Start the poller on the current Tokio runtime: it recovers first, so everything a
@@ -272,7 +288,7 @@ impl Session {
         self.runner = Some(tokio::spawn(async move {
             // `run` only returns on a database error; try again after a pause rather than
             // stop polling for the rest of the session.
-            while let Err(e) = studio.run(Until::Forever).await {
+            while let Err(e) = studio.poller().run(Until::Forever).await {
                 eprintln!("kie-studio: the poller stopped ({e}); restarting in 5 s");
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
@@ -296,14 +312,15 @@ impl Session {
     }
 
     /// What the window needs to know, with this session open.
-    pub fn app_info(&self, cfg: &SessionConfig, env: impl Fn(&str) -> Option<String>) -> AppInfo {
+    pub fn app_info(&self, key: KeyStatus) -> AppInfo {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             ready: true,
             demo: self.is_demo(),
             library_path: self.root().display().to_string(),
             media_base: self.media.as_ref().map(|m| m.base().to_string()),
-            key: cfg.key_status(env),
+            key,
+            rules: crate::payloads::Rules::current(),
         }
     }
 }
@@ -313,18 +330,6 @@ impl Drop for Session {
         if let Some(runner) = self.runner.take() {
             runner.abort();
         }
-    }
-}
-
-/// What the window needs to know with no session open: the welcome screen.
-pub fn app_info_not_ready(cfg: &SessionConfig, env: impl Fn(&str) -> Option<String>) -> AppInfo {
-    AppInfo {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        ready: false,
-        demo: false,
-        library_path: cfg.library.root().display().to_string(),
-        media_base: None,
-        key: cfg.key_status(env),
     }
 }
 
@@ -359,6 +364,8 @@ mod tests {
             (UPLOAD_BASE_ENV, "http://env-up"),
             (KEYRING_SERVICE_ENV, "svc.test"),
             (POLL_SCALE_ENV, "0.05"),
+            (CRASH_AT_ENV, "after_id"),
+            (SUBMIT_LEASE_ENV, "200"),
         ]);
         let cfg = SessionConfig::from_args_and_env(
             args(&["--library", "/arg/lib", "--api-base=http://arg-api", "--something-else"]),
@@ -372,6 +379,8 @@ mod tests {
         assert_eq!(cfg.keyring_service.as_deref(), Some("svc.test"));
         assert_eq!(cfg.poll_scale, Some(0.05));
         assert_eq!(cfg.e2e_pick, None);
+        let studio = cfg.studio_config();
+        assert_eq!((studio.crash_at.as_deref(), studio.submit_lease_ms), (Some("after_id"), 200));
 
         let cfg = SessionConfig::from_args_and_env(args(&[]), &e).unwrap();
         assert_eq!((cfg.library.root(), cfg.library_overridden), (Path::new("/env/lib"), true));
@@ -412,6 +421,8 @@ mod tests {
             upload_base: Some(sim.upload_base_url()),
             keyring_service: Some(format!("ai.kie.studio.test-session-{}", std::process::id())),
             poll_scale: Some(0.01),
+            crash_at: None,
+            submit_lease_ms: None,
             e2e_pick: None,
             e2e_export_dir: None,
         }
@@ -449,7 +460,7 @@ mod tests {
         assert_eq!(session.mode(), Mode::Real);
         assert_eq!(session.root(), dir.path().join("lib"));
         let none = |_: &str| None;
-        let info = session.app_info(&cfg, none);
+        let info = session.app_info(cfg.key_status(none));
         assert!(info.ready && !info.demo);
         assert_eq!(info.key.last4.as_deref(), Some("1234"));
         session.start();
@@ -477,7 +488,7 @@ mod tests {
         let first = Session::open_real(&cfg, key()).unwrap();
         let mut input = serde_json::Map::new();
         input.insert("prompt".into(), "a paper boat on a pond".into());
-        let task = first.studio().submit("sora-2-text-to-video", &input).await.unwrap();
+        let task = first.studio().journal().submit("sora-2-text-to-video", &input).await.unwrap();
         assert!(!task.demo);
         drop(first);
         // The next session picks it up and brings the video in.
@@ -500,19 +511,6 @@ mod tests {
         sim.shutdown().await;
     }
 
-    #[test]
-    fn the_welcome_screen_info() {
-        let cfg = SessionConfig::from_args_and_env(
-            args(&["--library", "/nowhere/lib"]),
-            env(&[(KEYRING_SERVICE_ENV, "ai.kie.studio.test-none")]),
-        )
-        .unwrap();
-        let info = app_info_not_ready(&cfg, env(&[("KIE_API_KEY", "env-key-9999")]));
-        assert!(!info.ready && !info.demo);
-        assert_eq!(info.library_path, "/nowhere/lib");
-        assert_eq!(info.key.last4.as_deref(), Some("9999"));
-    }
-
     #[cfg(feature = "demo")]
     #[tokio::test]
     async fn the_demo_runs_apart_from_the_real_library() {
@@ -529,7 +527,7 @@ mod tests {
         assert_eq!(demo.studio().client().credits().await.unwrap(), 2_000.0);
         let mut input = serde_json::Map::new();
         input.insert("prompt".into(), "a lighthouse at dusk".into());
-        let task = demo.studio().submit("sora-2-text-to-video", &input).await.unwrap();
+        let task = demo.studio().journal().submit("sora-2-text-to-video", &input).await.unwrap();
         assert!(task.demo);
         assert!(!dir.path().join("lib").exists(), "the real library is not touched");
     }

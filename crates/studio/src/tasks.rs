@@ -133,6 +133,46 @@ pub struct Task {
     pub next_poll_at: Option<i64>,
     pub poll_errors: i64,
     pub demo: bool,
+    /// Nothing more will happen to it on its own (from the state machine, for the window).
+    pub is_final: bool,
+    /// What the user may do with it now (from the state machine, for the window's buttons).
+    pub actions: Vec<TaskAction>,
+}
+
+/// A deliberate user action on a task. Which are offered follows the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskAction {
+    /// Ask Kie again now (a stale task, a download that failed, or an unknown outcome: look again).
+    CheckAgain,
+    /// Give the Kie task id the user found in their account.
+    AttachKieId,
+    /// Send the same input again, as a new (paid) task.
+    Resubmit,
+    /// Stop tracking (Kie cannot cancel).
+    Cancel,
+}
+
+/// The actions offered for a task in this state.
+pub fn actions_for(
+    status: TaskStatus,
+    stale: bool,
+    downloads_done: bool,
+    has_error: bool,
+    has_kie_id: bool,
+) -> Vec<TaskAction> {
+    use TaskAction::*;
+    match status {
+        TaskStatus::Submitting => vec![],
+        TaskStatus::Running if stale => vec![CheckAgain, Cancel],
+        TaskStatus::Running => vec![Cancel],
+        TaskStatus::Succeeded if !downloads_done && has_error => vec![CheckAgain],
+        TaskStatus::Succeeded => vec![],
+        TaskStatus::Failed => vec![Resubmit],
+        TaskStatus::OutcomeUnknown => vec![CheckAgain, AttachKieId, Resubmit],
+        TaskStatus::Cancelled if !has_kie_id => vec![AttachKieId],
+        TaskStatus::Cancelled => vec![],
+    }
 }
 
 impl Task {
@@ -175,12 +215,15 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         .map(|s| serde_json::from_str(&s))
         .transpose()
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(16, rusqlite::types::Type::Text, e.into()))?;
+    let status: TaskStatus = r.get("status")?;
+    let kie_task_id: Option<String> = r.get("kie_task_id")?;
+    let stale: bool = r.get("stale")?;
+    let downloads_done: bool = r.get("downloads_done")?;
+    let error_code: Option<String> = r.get("error_code")?;
     Ok(Task {
         id: r.get("id")?,
         model: r.get("model")?,
         input,
-        status: r.get("status")?,
-        kie_task_id: r.get("kie_task_id")?,
         kie_state: r.get("kie_state")?,
         progress: r.get("progress")?,
         created_at: r.get("created_at")?,
@@ -189,15 +232,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         finished_at: r.get("finished_at")?,
         fail_code: r.get("fail_code")?,
         fail_message: r.get("fail_message")?,
-        error_code: r.get("error_code")?,
         credits_estimated: r.get("credits_estimated")?,
         credits_consumed: r.get("credits_consumed")?,
         result_json,
-        downloads_done: r.get("downloads_done")?,
-        stale: r.get("stale")?,
         next_poll_at: r.get("next_poll_at")?,
         poll_errors: r.get("poll_errors")?,
         demo: r.get("demo")?,
+        is_final: status.is_final(),
+        actions: actions_for(status, stale, downloads_done, error_code.is_some(), kie_task_id.is_some()),
+        status,
+        kie_task_id,
+        stale,
+        downloads_done,
+        error_code,
     })
 }
 

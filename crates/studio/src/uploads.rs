@@ -1,28 +1,29 @@
-//! Images the user picks for image-to-video: checked by their first bytes (JPEG, PNG or
-//! WebP, at most 10 MB), kept as a copy in `<library>/uploads/` (for the thumbnail and for
-//! remixing later), and uploaded through Kie's upload API with progress.
+//! The [`Uploads`] service, and the checks before it: images the user picks for
+//! image-to-video are checked by their first bytes (JPEG, PNG or WebP, at most 10 MB), kept
+//! as a copy in `<library>/uploads/` (for the thumbnail and for remixing later), and
+//! uploaded through Kie's upload API with progress. Reading and copying run on the
+//! blocking pool.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use kie::media::MediaKind;
 use kie::validate::Problem;
 use sha2::{Digest, Sha256};
 
-use crate::api::{UploadProgress, UploadedImage};
 use crate::error::StudioError;
 use crate::paths::LibraryPaths;
-use crate::runner::Studio;
+use crate::payloads::{UploadProgress, UploadedImage};
+use crate::progress::throttled_transfer;
+use crate::studio::{blocking, Studio};
 
 /// The folder of kept copies, relative to the library root.
 pub const UPLOADS_DIR: &str = "uploads";
 /// Kie's limit for an input image.
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+/// What the native picker offers (the bytes decide, not the name: see `check_image`).
+pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "JPG", "JPEG", "PNG", "WEBP"];
 /// The folder on Kie's upload host.
 pub const UPLOAD_PATH: &str = "kie-studio/images";
-/// At most this many progress reports a second per file (the first and last always go).
-const PROGRESS_PER_SECOND: u32 = 10;
 
 /// A picked file that passed the checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,50 +110,46 @@ pub fn keep_copy(lib: &LibraryPaths, img: &CheckedImage) -> Result<String, Studi
     Ok(rel)
 }
 
-impl Studio {
+/// Uploads for one library (from [`Studio::uploads`]).
+#[derive(Clone, Copy)]
+pub struct Uploads<'a> {
+    studio: &'a Studio,
+}
+
+impl<'a> Uploads<'a> {
+    pub(crate) fn new(studio: &'a Studio) -> Self {
+        Uploads { studio }
+    }
+
     /// Keep a copy of a checked image in the library, then upload it through Kie's upload
-    /// API, reporting progress (throttled). Returns the public URL for `image_urls`.
+    /// API, reporting progress (through the one throttle; the start and the end always
+    /// go). Returns the public URL for `image_urls`.
     pub async fn upload_image(
-        &self,
+        self,
         img: &CheckedImage,
         progress: impl Fn(UploadProgress) + Send + Sync + 'static,
     ) -> Result<UploadedImage, StudioError> {
-        let lib = self.paths().clone();
+        let studio = self.studio;
+        let lib = studio.paths().clone();
         let owned = img.clone();
-        let rel = tokio::task::spawn_blocking(move || keep_copy(&lib, &owned))
-            .await
-            .map_err(|e| StudioError::Refused(format!("Adding {} was interrupted: {e}", img.name)))??;
-        let copy = self.paths().resolve(&rel)?;
-        let report = throttled(img.name.clone(), img.size, progress);
+        let rel = blocking(&format!("Adding {}", img.name), move || keep_copy(&lib, &owned)).await?;
+        let copy = studio.paths().resolve(&rel)?;
+        let report = reporter(img.name.clone(), img.size, progress);
         report(0, Some(img.size));
-        let up = self.client().upload_file(&copy, UPLOAD_PATH, Some(report.clone())).await?;
+        let up = studio.client().upload_file(&copy, UPLOAD_PATH, Some(report.clone())).await?;
         report(img.size, Some(img.size));
         Ok(UploadedImage { url: up.download_url, name: img.name.clone(), local_path: rel, size: img.size })
     }
 }
 
-/// Progress for one file, at most [`PROGRESS_PER_SECOND`] reports a second; the start and
-/// the end are always reported.
-fn throttled(
+/// Progress of one file as [`UploadProgress`], through the one throttle.
+fn reporter(
     name: String,
     size: u64,
     progress: impl Fn(UploadProgress) + Send + Sync + 'static,
 ) -> kie::client::Progress {
-    let gap = Duration::from_millis(1000 / u64::from(PROGRESS_PER_SECOND));
-    let last: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
-    Arc::new(move |done: u64, total: Option<u64>| {
-        let total = total.unwrap_or(size);
-        let now = Instant::now();
-        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-        let due = match *last {
-            None => true,
-            Some((_, prev)) if prev == done => false,
-            Some((at, _)) => done >= total || now.duration_since(at) >= gap,
-        };
-        if due {
-            *last = Some((now, done));
-            progress(UploadProgress { name: name.clone(), done, total });
-        }
+    throttled_transfer(move |done, total| {
+        progress(UploadProgress { name: name.clone(), done, total: total.unwrap_or(size) })
     })
 }
 
@@ -163,6 +160,7 @@ fn display_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1];
@@ -241,7 +239,7 @@ mod tests {
     fn progress_is_throttled_but_keeps_the_ends() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let report = throttled("a.png".into(), 1000, move |p| s.lock().unwrap().push(p.done));
+        let report = reporter("a.png".into(), 1000, move |p| s.lock().unwrap().push(p.done));
         for done in (0..=1000).step_by(10) {
             report(done, Some(1000));
         }
@@ -268,12 +266,12 @@ mod tests {
             kie::KieClient::new(cfg).unwrap(),
             kie::catalogue::Catalogue::builtin().clone(),
             Arc::new(crate::clock::SystemClock),
-            crate::RunnerConfig::default(),
+            crate::StudioConfig::default(),
         );
         let img = check_image(&write(dir.path(), "My Photo.png", PNG)).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        let up = studio.upload_image(&img, move |p| s.lock().unwrap().push(p)).await.unwrap();
+        let up = studio.uploads().upload_image(&img, move |p| s.lock().unwrap().push(p)).await.unwrap();
         assert!(up.url.starts_with("http"), "{}", up.url);
         assert_eq!((up.name.as_str(), up.size), ("My Photo.png", PNG.len() as u64));
         assert!(lib.resolve(&up.local_path).unwrap().is_file());

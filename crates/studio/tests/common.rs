@@ -13,8 +13,7 @@ use kie::{ApiKey, KieClient};
 use kie_sim::{Sim, SimConfig};
 use studio::clock::{Clock, SystemClock};
 use studio::paths::LibraryPaths;
-use studio::runner::{PollConfig, RunnerConfig};
-use studio::{Db, Studio};
+use studio::{Db, PollConfig, Studio, StudioConfig};
 
 pub const KEY: &str = "studio-test-key-4242";
 
@@ -38,15 +37,15 @@ pub fn client_config(sim: &Sim) -> ClientConfig {
     cfg
 }
 
-pub fn runner_config() -> RunnerConfig {
-    RunnerConfig { poll: PollConfig::scaled(0.01), submit_lease_ms: 300, ..RunnerConfig::default() }
+pub fn studio_config() -> StudioConfig {
+    StudioConfig { poll: PollConfig::scaled(0.01), submit_lease_ms: 300, ..StudioConfig::default() }
 }
 
 pub fn open_studio(sim: &Sim, root: &Path) -> Studio {
-    open_studio_with(sim, root, runner_config())
+    open_studio_with(sim, root, studio_config())
 }
 
-pub fn open_studio_with(sim: &Sim, root: &Path, cfg: RunnerConfig) -> Studio {
+pub fn open_studio_with(sim: &Sim, root: &Path, cfg: StudioConfig) -> Studio {
     let paths = LibraryPaths::new(root.to_path_buf()).unwrap();
     paths.create_dirs().unwrap();
     let db = Db::open(&paths.db(), SystemClock.now_ms()).unwrap();

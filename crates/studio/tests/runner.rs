@@ -1,5 +1,6 @@
-//! The runner against the simulator, in-process: submit, poll, download into the library,
-//! resume after a restart, every kind of failure, and verified files.
+//! The engine against the simulator, in-process: submit (journal), poll (poller), download
+//! into the library (downloader), resume after a restart, every kind of failure, and
+//! verified files.
 
 mod common;
 
@@ -21,7 +22,7 @@ fn input(v: Value) -> Map<String, Value> {
 }
 
 async fn run_until_done(studio: &Studio, id: i64) {
-    tokio::time::timeout(Duration::from_secs(20), studio.run(Until::TaskDone(id)))
+    tokio::time::timeout(Duration::from_secs(20), studio.poller().run(Until::TaskDone(id)))
         .await
         .expect("the task finished in time")
         .unwrap();
@@ -53,7 +54,8 @@ async fn a_prompt_becomes_a_verified_file_with_a_poster() {
     let dir = tempfile::tempdir().unwrap();
     let studio = open_studio(&sim, dir.path());
     let mut events = studio.subscribe();
-    let task = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "a fox in the snow"}))).await.unwrap();
+    let task =
+        studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "a fox in the snow"}))).await.unwrap();
     assert_eq!(task.status, TaskStatus::Running);
     assert!(task.kie_task_id.is_some());
     assert_eq!(task.credits_estimated, Some(30.0));
@@ -86,13 +88,13 @@ async fn a_restart_resumes_polling_and_downloading() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let studio = open_studio(&sim, dir.path());
-        let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+        let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
         t.id
         // The app closes here, before any poll.
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let studio = open_studio(&sim, dir.path());
-    tokio::time::timeout(Duration::from_secs(20), studio.run(Until::Idle)).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(20), studio.poller().run(Until::Idle)).await.unwrap().unwrap();
     assert_in_library(&studio, id);
     assert_eq!(sim.stats().creates_received, 1);
 }
@@ -105,18 +107,18 @@ async fn a_lost_create_response_is_outcome_unknown_and_never_resent() {
     for fault in [Fault::LoseResponse, Fault::HttpStatus { status: 502 }, Fault::Slow { ms: 2500 }] {
         let before = sim.stats();
         sim.push_fault(FaultRule::new(Endpoint::Create, fault.clone()).times(3));
-        let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+        let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
         assert_eq!(t.status, TaskStatus::OutcomeUnknown, "{fault:?}");
         assert_eq!(t.error_code.as_deref(), Some("outcome_unknown"));
         assert!(t.fail_message.as_deref().unwrap().contains("not sent again"), "{t:?}");
         sim.clear_faults();
         // Running the poller to idle sends nothing more.
-        tokio::time::timeout(Duration::from_secs(10), studio.run(Until::Idle)).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), studio.poller().run(Until::Idle)).await.unwrap().unwrap();
         assert_eq!(sim.stats().creates_received - before.creates_received, 1, "{fault:?}");
     }
     // Resubmitting is the user's deliberate choice, and makes a new task.
     let first = tasks::list(studio.db(), &Default::default()).unwrap().last().unwrap().clone();
-    let again = studio.resubmit(first.id).await.unwrap();
+    let again = studio.journal().resubmit(first.id).await.unwrap();
     assert_ne!(again.id, first.id);
     assert_eq!(again.status, TaskStatus::Running);
 }
@@ -128,20 +130,20 @@ async fn refusals_and_failures_are_recorded_in_plain_words() {
     let studio = open_studio(&sim, dir.path());
 
     sim.set_credits(1.0);
-    let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
     assert_eq!(t.status, TaskStatus::Failed);
     assert_eq!(t.error_code.as_deref(), Some("insufficient_credits"));
     sim.set_credits(1000.0);
 
     sim.push_fault(FaultRule::new(Endpoint::Create, Fault::Paused));
-    let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
     assert_eq!((t.status, t.error_code.as_deref()), (TaskStatus::Failed, Some("model_paused")));
 
     sim.push_fault(FaultRule::new(
         Endpoint::Create,
         Fault::FailGeneration { code: "400".into(), msg: "Your prompt was flagged".into() },
     ));
-    let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
     run_until_done(&studio, t.id).await;
     let t = tasks::get(studio.db(), t.id).unwrap();
     assert_eq!(t.status, TaskStatus::Failed);
@@ -149,7 +151,7 @@ async fn refusals_and_failures_are_recorded_in_plain_words() {
     assert_eq!(t.error_code.as_deref(), Some("generation_failed"));
 
     // Invalid input never reaches the journal or Kie.
-    let err = studio.submit("sora-2-text-to-video", &input(json!({"prompt": ""}))).await.unwrap_err();
+    let err = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": ""}))).await.unwrap_err();
     assert_eq!(err.code(), "invalid_input");
     assert_eq!(sim.stats().creates_received, 3);
 }
@@ -166,7 +168,7 @@ async fn polls_survive_faults() {
         Endpoint::RecordInfo,
         Fault::RateLimited { retry_after_secs: Some(0), retry_after_date: false },
     ));
-    let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
     run_until_done(&studio, t.id).await;
     assert_in_library(&studio, t.id);
 }
@@ -179,7 +181,7 @@ async fn interrupted_downloads_resume_and_expired_links_are_renewed() {
     sim.push_fault(FaultRule::new(Endpoint::File, Fault::ExpiredLink));
     sim.push_fault(FaultRule::new(Endpoint::File, Fault::TruncateBody { after_bytes: 1_000_000 }));
     sim.push_fault(FaultRule::new(Endpoint::File, Fault::ResetBody { after_bytes: 500_000 }));
-    let t = studio.submit("sora-2-pro-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let t = studio.journal().submit("sora-2-pro-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
     run_until_done(&studio, t.id).await;
     assert_in_library(&studio, t.id);
     let r = &library::results_for_task(studio.db(), t.id).unwrap()[0];
@@ -201,7 +203,7 @@ async fn a_file_that_is_not_a_video_is_refused() {
     tasks::mark_submitted(studio.db(), t.id, "fake-kie-id", now).unwrap();
     let result = TaskResult { result_urls: vec![up.download_url], ..Default::default() };
     let t = tasks::mark_succeeded(studio.db(), t.id, &result, Some(30.0), now).unwrap();
-    let err = studio.download_results(&t).await.unwrap_err();
+    let err = studio.downloader().download_results(&t).await.unwrap_err();
     assert_eq!(err.code(), "corrupt_download");
     let t = tasks::get(studio.db(), t.id).unwrap();
     assert!(!t.downloads_done, "still pending, so nothing is lost");
@@ -222,7 +224,7 @@ async fn a_task_kie_never_shows_goes_stale_and_can_be_checked_again() {
     let t = tasks::get(studio.db(), t.id).unwrap();
     assert_eq!(t.status, TaskStatus::Running);
     assert!(t.stale, "given up for now, still recoverable");
-    let again = studio.check_again(t.id).unwrap();
+    let again = studio.journal().check_again(t.id).unwrap();
     assert!(!again.stale);
 }
 
@@ -237,12 +239,12 @@ async fn an_interrupted_create_is_marked_outcome_unknown_at_startup() {
         tasks::insert_submitting(studio.db(), "sora-2-text-to-video", &Map::new(), None, false, now - 10_000).unwrap();
     // ... and one whose sender is alive and keeps its lease fresh.
     let alive = tasks::insert_submitting(studio.db(), "sora-2-text-to-video", &Map::new(), None, false, now).unwrap();
-    let changed = studio.recover().unwrap();
+    let changed = studio.journal().recover().unwrap();
     assert_eq!(changed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![dead.id]);
     assert_eq!(tasks::get(studio.db(), dead.id).unwrap().status, TaskStatus::OutcomeUnknown);
     assert_eq!(tasks::get(studio.db(), alive.id).unwrap().status, TaskStatus::Submitting);
     // The user found the id in their Kie account: tracking resumes.
-    let t = studio.attach_kie_id(dead.id, "found-it").unwrap();
+    let t = studio.journal().attach_kie_id(dead.id, "found-it").unwrap();
     assert_eq!(t.status, TaskStatus::Running);
 }
 
@@ -251,10 +253,11 @@ async fn a_character_made_from_a_video_joins_the_registry() {
     let sim = Sim::start(sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let studio = open_studio(&sim, dir.path());
-    let video = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "a fox"}))).await.unwrap();
+    let video = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "a fox"}))).await.unwrap();
     run_until_done(&studio, video.id).await;
     let kie_id = video.kie_task_id.unwrap();
     let ch = studio
+        .journal()
         .submit(
             "sora-2-characters-pro",
             &input(
@@ -280,10 +283,10 @@ async fn cancel_stops_tracking() {
     let sim = Sim::start(SimConfig { gen_ms: 300, ..sim_config() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let studio = open_studio(&sim, dir.path());
-    let t = studio.submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
-    let c = studio.cancel(t.id).unwrap();
+    let t = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "p"}))).await.unwrap();
+    let c = studio.journal().cancel(t.id).unwrap();
     assert_eq!(c.status, TaskStatus::Cancelled);
-    tokio::time::timeout(Duration::from_secs(5), studio.run(Until::Idle)).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), studio.poller().run(Until::Idle)).await.unwrap().unwrap();
     assert_eq!(tasks::get(studio.db(), t.id).unwrap().status, TaskStatus::Cancelled, "not polled");
     assert_eq!(studio.client().running_tasks(), 0);
 }

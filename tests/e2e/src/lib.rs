@@ -5,7 +5,7 @@
 //! Run through `scripts/e2e.sh`, which builds the UI and the app, starts Xvfb, a private
 //! D-Bus session and gnome-keyring, and sets `KIE_E2E_APP`.
 
-pub mod seed;
+pub use studio_server::seed;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

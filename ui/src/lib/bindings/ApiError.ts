@@ -3,7 +3,7 @@ import type { ApiErrorCode } from "./ApiErrorCode";
 import type { Problem } from "./Problem";
 
 /**
- * The one error the UI receives.
+ * The one error the window (and the browser server's clients) receive.
  */
 export type ApiError = { code: ApiErrorCode, 
 /**

@@ -6,14 +6,12 @@ import type { ModelSpec } from '../bindings/ModelSpec';
 import type { FormValue, FormValues } from './form';
 
 export const CHARACTER_ID_FIELD = 'character_id_list';
-/** Kie's limit when the catalogue does not say. */
-export const DEFAULT_MAX_CHARACTERS = 5;
 
 export type AddIdOutcome = 'added' | 'present' | 'full' | 'no-field' | 'no-id';
 
 /**
  * `values` with `characterId` added to the form's character id list: no duplicates, at
- * most the field's `max_items` (5), a blank row is filled before a new one is added. The
+ * most the field's `max_items` (as the catalogue says), a blank row is filled before a new one is added. The
  * values are changed in place (they are the form's reactive state); the outcome says what
  * happened.
  */
@@ -30,8 +28,8 @@ export function addCharacterId(spec: ModelSpec, values: FormValues, characterId:
   if (blank !== -1) {
     list[blank] = id;
   } else {
-    const max = field.limits.max_items ?? DEFAULT_MAX_CHARACTERS;
-    if (list.length >= max) return 'full';
+    const max = field.limits.max_items;
+    if (max !== null && max !== undefined && list.length >= max) return 'full';
     list.push(id);
   }
   values[CHARACTER_ID_FIELD] = list;

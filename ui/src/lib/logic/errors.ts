@@ -67,6 +67,10 @@ const WORDS: Record<ApiErrorCode, PlainError> = {
     title: 'Kie could not find this task.',
     action: 'Check the task id in your Kie account.',
   },
+  not_in_library: {
+    title: 'That is no longer in your library.',
+    action: 'It may have been removed in the meantime; look again.',
+  },
   upstream_timeout: {
     title: 'Kie took too long and gave up on this one.',
     action: 'Try again; a shorter or simpler prompt may help.',
@@ -165,18 +169,22 @@ export function plainErrorText(code: string | null | undefined): string {
   return p.action ? `${p.title} ${p.action}` : p.title;
 }
 
-/** Whatever a command rejected with, as an `ApiError`. */
+/**
+ * Whatever a command rejected with, as an `ApiError`. The core rejects with one already; the
+ * only check is that its `code` is one of the generated union. Anything else (a transport's
+ * own failure, an unknown code) becomes `internal`, keeping what it said.
+ */
 export function toApiError(e: unknown): ApiError {
-  if (e && typeof e === 'object') {
+  if (e && typeof e === 'object' && !(e instanceof Error)) {
     const o = e as Record<string, unknown>;
+    const message = typeof o.message === 'string' ? o.message : '';
     if (isApiErrorCode(o.code)) {
-      return {
-        code: o.code,
-        message: typeof o.message === 'string' ? o.message : '',
-        problems: Array.isArray(o.problems) ? (o.problems as Problem[]) : [],
-      };
+      return { code: o.code, message, problems: Array.isArray(o.problems) ? (o.problems as Problem[]) : [] };
+    }
+    if ('code' in o) {
+      return { code: 'internal', message: `Unknown error code ${JSON.stringify(o.code)}: ${message}`, problems: [] };
     }
   }
-  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : 'Unknown error';
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : `Unknown error: ${JSON.stringify(e)}`;
   return { code: 'internal', message, problems: [] };
 }

@@ -6,8 +6,10 @@
 import type { FieldSpec } from '../bindings/FieldSpec';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
-import type { Input } from '../backend/types';
-import { budgetRule, timeBudget } from './storyboard';
+import type { Api } from '../api/surface';
+
+/** A model's `input` object, as `check_input` and `submit_task` take it. */
+export type Input = Parameters<Api['submitTask']>[0]['input'];
 
 /**
  * What a control holds. Text, URLs and numbers are kept as typed (strings), choices as the
@@ -113,22 +115,9 @@ export function initialValue(field: FieldSpec): FormValue {
   }
 }
 
-/**
- * A model's form with every default filled in. A list held to a total (the storyboard's
- * shots, by its `sum_at_most` rule) starts with its one item taking the whole length.
- */
+/** A model's form with every default filled in. */
 export function initialForm(spec: ModelSpec): FormValues {
-  const values: FormValues = initialGroup(spec.fields);
-  for (const field of spec.fields) {
-    const rule = budgetRule(spec, field.name);
-    const items = values[field.name];
-    if (!rule || !Array.isArray(items) || items.length !== 1) continue;
-    const first = items[0];
-    if (!first || typeof first !== 'object' || Array.isArray(first)) continue;
-    const budget = timeBudget(spec, values, field.name);
-    if (budget && budget.limit > 0 && first[rule.item_key] === '') first[rule.item_key] = formatPlain(budget.limit);
-  }
-  return values;
+  return initialGroup(spec.fields);
 }
 
 /** A form filled in from an `input` that was sent (a task's), for "Use again". */
@@ -151,7 +140,7 @@ function isBlankText(v: FormValue): boolean {
   return typeof v !== 'string' || v.trim() === '';
 }
 
-/** A number as typed: a number when it reads as one, else the text (the backend explains). */
+/** A number as typed: a number when it reads as one, else the text (the core explains). */
 function numberInput(text: string): JsonValue | undefined {
   const t = text.trim();
   if (t === '') return undefined;
@@ -176,7 +165,7 @@ function groupInput(fields: FieldSpec[], value: FormValue): { [key: string]: Jso
   return out;
 }
 
-/** One field's value as sent; `undefined` leaves it out (the backend fills in defaults). */
+/** One field's value as sent; `undefined` leaves it out (the core fills in defaults). */
 export function toInputValue(field: FieldSpec, value: FormValue | undefined): JsonValue | undefined {
   if (value === undefined || value === null) return undefined;
   switch (field.widget) {

@@ -8,9 +8,6 @@ const usdFmt = new Intl.NumberFormat('en-US', {
   maximumFractionDigits: 2,
 });
 
-/** 1 credit is about US$0.005 (shared/kie-api.md). */
-export const CREDIT_USD = 0.005;
-
 /** 9970 → "9,970"; 18.5 → "18.5". */
 export function formatCredits(credits: number): string {
   return countFmt.format(credits);
@@ -20,10 +17,6 @@ export function formatCredits(credits: number): string {
 export function formatUsd(usd: number): string {
   if (usd > 0 && usd < 0.005) return '<$0.01';
   return usdFmt.format(usd);
-}
-
-export function creditsToUsd(credits: number): number {
-  return Math.round(credits * CREDIT_USD * 1e6) / 1e6;
 }
 
 /** "30 credits" / "1 credit". */

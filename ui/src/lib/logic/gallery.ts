@@ -56,22 +56,19 @@ export function dayEnd(date: string): number | null {
   return d.getTime();
 }
 
-/** The query for one page of the gallery. */
+/** The query for one page of the gallery (a filter not set is left out). */
 export function toResultQuery(f: GalleryFilters, offset: number, limit: number): ResultQuery {
   const search = f.search.trim();
   const [sort, dir] = f.sort.split('-') as ['date' | 'cost', 'asc' | 'desc'];
-  return {
-    search: search === '' ? null : search,
-    model: f.model === '' ? null : f.model,
-    kind: f.kind === 'all' ? null : (f.kind as ResultKind),
-    favourites_only: f.favouritesOnly,
-    from_ms: f.from ? dayStart(f.from) : null,
-    to_ms: f.to ? dayEnd(f.to) : null,
-    sort,
-    desc: dir === 'desc',
-    limit,
-    offset,
-  };
+  const q: ResultQuery = { favourites_only: f.favouritesOnly, sort, desc: dir === 'desc', limit, offset };
+  if (search !== '') q.search = search;
+  if (f.model !== '') q.model = f.model;
+  if (f.kind !== 'all') q.kind = f.kind as ResultKind;
+  const from = f.from ? dayStart(f.from) : null;
+  if (from !== null) q.from_ms = from;
+  const to = f.to ? dayEnd(f.to) : null;
+  if (to !== null) q.to_ms = to;
+  return q;
 }
 
 /** Whether anything narrows the gallery (the sort does not). */

@@ -1,10 +1,22 @@
 // `@handle` completion in prompts: finding the handle being typed at the caret, and putting
-// the chosen one in its place.
+// the chosen one in its place. What a handle is made of, and how long it may be, come from
+// the core (`AppInfo.rules`).
 
-/** The characters a handle is made of (the catalogue's `character_user_name`). */
-const HANDLE_CHAR = /[A-Za-z0-9_.]/;
-/** Kie's limit for a handle. */
-export const MAX_HANDLE = 40;
+import type { Rules } from '../bindings/Rules';
+
+export type HandleRules = Pick<Rules, 'handle_chars' | 'handle_max_len'>;
+
+const patterns = new Map<string, { handle: RegExp; before: RegExp }>();
+
+/** One handle character, and what may not come just before the `@` (a handle character or another `@`). */
+function charClasses(chars: string): { handle: RegExp; before: RegExp } {
+  let p = patterns.get(chars);
+  if (!p) {
+    p = { handle: new RegExp(`[${chars}]`), before: new RegExp(`[${chars}@]`) };
+    patterns.set(chars, p);
+  }
+  return p;
+}
 
 export interface MentionQuery {
   /** Index of the `@`. */
@@ -19,17 +31,18 @@ export interface MentionQuery {
  * The `@handle` being typed at `caret`, if any. The `@` must start a word, so an e-mail
  * address ("me@example.com") does not open the list.
  */
-export function findMention(text: string, caret: number): MentionQuery | null {
+export function findMention(text: string, caret: number, rules: HandleRules): MentionQuery | null {
   if (caret < 0 || caret > text.length) return null;
+  const { handle, before } = charClasses(rules.handle_chars);
   let i = caret;
-  while (i > 0 && HANDLE_CHAR.test(text[i - 1])) i--;
+  while (i > 0 && handle.test(text[i - 1])) i--;
   if (i === 0 || text[i - 1] !== '@') return null;
   const at = i - 1;
-  if (at > 0 && /[A-Za-z0-9_.@]/.test(text[at - 1])) return null;
+  if (at > 0 && before.test(text[at - 1])) return null;
   const prefix = text.slice(i, caret);
-  if (prefix.length > MAX_HANDLE) return null;
+  if (prefix.length > rules.handle_max_len) return null;
   let end = caret;
-  while (end < text.length && HANDLE_CHAR.test(text[end])) end++;
+  while (end < text.length && handle.test(text[end])) end++;
   return { start: at, end, prefix };
 }
 

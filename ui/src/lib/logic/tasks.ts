@@ -168,10 +168,6 @@ export function taskElapsed(task: Task, now: number): number {
   return Math.max(0, end - task.created_at);
 }
 
-export function isFinal(task: Task): boolean {
-  return task.status === 'succeeded' || task.status === 'failed' || task.status === 'cancelled';
-}
-
 /** A model's display name, or its id when the catalogue does not know it. */
 export function modelName(catalogue: ModelSpec[], id: string): string {
   return catalogue.find((m) => m.id === id)?.name ?? id;

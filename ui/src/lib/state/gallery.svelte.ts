@@ -107,7 +107,7 @@ export class Gallery {
   private async fetchPage(p: number, gen: number): Promise<void> {
     this.inflight.set(p, gen);
     try {
-      const page = await this.studio.backend.listResults(toResultQuery(this.filters, p * this.pageSize, this.pageSize));
+      const page = await this.studio.api.listResults({ query: toResultQuery(this.filters, p * this.pageSize, this.pageSize) });
       if (gen !== this.generation) return;
       this.fresh.set(p, gen);
       this.pages = { ...this.pages, [p]: page.items };
@@ -225,7 +225,7 @@ export class Gallery {
 
   async checkHealth(): Promise<void> {
     try {
-      const h = await this.studio.backend.libraryHealth();
+      const h = await this.studio.api.libraryHealth();
       this.setHealth(h);
       this.healthError = null;
     } catch (e) {
@@ -244,7 +244,7 @@ export class Gallery {
     if (this.rescanning) return;
     this.rescanning = true;
     try {
-      const report = await this.studio.backend.rescanLibrary();
+      const report = await this.studio.api.rescanLibrary();
       this.rescan = report;
       this.setHealth(report.health);
       this.healthError = null;
@@ -279,7 +279,7 @@ export class Gallery {
     const src = this.studio.video(r.path);
     if (!src) return;
     const image = await this.capture(src);
-    const row = await this.studio.backend.savePoster(id, image);
+    const row = await this.studio.api.savePoster({ id, image });
     this.patch(row);
     if (row.poster_path) this.studio.posters[row.task_id] = row.poster_path;
   }

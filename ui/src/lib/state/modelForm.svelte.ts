@@ -1,14 +1,16 @@
 // One model's form while the user works on it: values, what was touched, the latest
-// problems and price from the backend, and the outcome of the last submit. Kept per model
+// problems, price and budgets from the core, and the outcome of the last submit. Kept per model
 // for the whole session, so switching models and coming back loses nothing.
 
+import type { Budget } from '../bindings/Budget';
 import type { Character } from '../bindings/Character';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { Problem } from '../bindings/Problem';
 import type { UploadedImage } from '../bindings/UploadedImage';
+import { budgetItemKey } from '../logic/storyboard';
 import { addCharacterId, CHARACTER_ID_FIELD, type AddIdOutcome } from '../logic/characters';
-import { initialForm, type FormValues } from '../logic/form';
-import { fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
+import { formatPlain, initialForm, type FormValues } from '../logic/form';
+import { childPath, fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
 
 export interface FormNotice {
   kind: 'error' | 'warn' | 'ok';
@@ -35,6 +37,8 @@ export class ModelForm {
   problems: Problem[] = $state([]);
   credits: number | null = $state(null);
   usd: number | null = $state(null);
+  /** How much of each held total (a storyboard's length) the lists use, from the latest check. */
+  budgets: Budget[] = $state([]);
   /** Whether the price shown matches the current values. */
   checked = $state(false);
   sending = $state(false);
@@ -94,6 +98,29 @@ export class ModelForm {
   checkedNow(problems: Problem[]): void {
     this.problems = problems;
     this.pending = [];
+  }
+
+  /** The latest check's budget for list `list`, if it is held to a total. */
+  budget(list: string): Budget | null {
+    return this.budgets.find((b) => b.list === list) ?? null;
+  }
+
+  /**
+   * The budgets of a check that answered for the current values. A list held to a total whose
+   * only item has no amount yet (and the user has not touched it) gets the whole total: the
+   * storyboard's first shot starts as long as the video.
+   */
+  budgetsNow(budgets: Budget[]): void {
+    this.budgets = budgets;
+    for (const b of budgets) {
+      const key = budgetItemKey(this.spec, b.list);
+      const items = this.values[b.list];
+      if (key === null || b.limit <= 0 || !Array.isArray(items) || items.length !== 1) continue;
+      const first = items[0];
+      if (!first || typeof first !== 'object' || Array.isArray(first) || first[key] !== '') continue;
+      if (this.touched.includes(childPath(childPath(b.list, 0), key))) continue;
+      first[key] = formatPlain(b.limit);
+    }
   }
 
   /** Shows every problem (after a submit) and opens "More options" if one is in there. */

@@ -11,9 +11,9 @@ import type { ProgressEvent } from '../bindings/ProgressEvent';
 import type { ResultRow } from '../bindings/ResultRow';
 import type { ResultView } from '../bindings/ResultView';
 import type { Task } from '../bindings/Task';
-import type { Backend, Unsubscribe } from '../backend/types';
+import type { StudioApi, Unsubscribe } from '../api';
 import { plainErrorText, toApiError } from '../logic/errors';
-import { isFinal, sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
+import { sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
 import { formFromInput, initialForm } from '../logic/form';
 import { libraryFile } from '../logic/format';
 import { Gallery } from './gallery.svelte';
@@ -53,7 +53,7 @@ function storageSet(key: string, value: string): void {
 }
 
 export class Studio {
-  readonly backend: Backend;
+  readonly api: StudioApi;
 
   info: AppInfo | null = $state(null);
   /** Set when the app could not start (e.g. the library cannot be opened). */
@@ -96,8 +96,8 @@ export class Studio {
   private loadedLibrary: string | null = null;
   private onFocus = () => void this.refreshBalance();
 
-  constructor(backend: Backend) {
-    this.backend = backend;
+  constructor(api: StudioApi) {
+    this.api = api;
     this.gallery = new Gallery(this);
   }
 
@@ -122,7 +122,7 @@ export class Studio {
   async init(opts: { screen?: Screen; model?: string } = {}): Promise<void> {
     if (opts.screen) this.screen = opts.screen;
     try {
-      this.info = await this.backend.getAppInfo();
+      this.info = await this.api.getAppInfo();
       this.startError = null;
     } catch (e) {
       this.startError = plainErrorText(toApiError(e).code);
@@ -150,7 +150,7 @@ export class Studio {
     }
     this.goLive();
     try {
-      this.catalogue = await this.backend.getCatalogue();
+      this.catalogue = await this.api.getCatalogue();
     } catch (e) {
       this.startError = plainErrorText(toApiError(e).code);
       return;
@@ -221,7 +221,7 @@ export class Studio {
   private goLive(): void {
     if (this.live) return;
     this.live = true;
-    const b = this.backend;
+    const b = this.api;
     this.subs.push(
       b.onTaskChanged((t) => this.taskChanged(t)),
       b.onResultAdded((r) => this.resultAdded(r)),
@@ -229,7 +229,7 @@ export class Studio {
       b.onKeyRejected(() => {
         this.keyRejected = true;
       }),
-      b.watchProgress((e) => this.progress(e)),
+      b.onProgress((e) => this.progress(e)),
     );
     this.ticker = setInterval(() => {
       this.now = Date.now();
@@ -281,7 +281,7 @@ export class Studio {
 
   async loadTasks(): Promise<void> {
     try {
-      const list = await this.backend.listTasks(50);
+      const list = await this.api.listTasks({ limit: 50 });
       // Events may have arrived meanwhile: the newer record wins.
       let merged = sortTasks(list);
       for (const t of this.tasks) {
@@ -305,7 +305,7 @@ export class Studio {
       if ((before.progress ?? 0) > (task.progress ?? 0)) task = { ...task, progress: before.progress };
     }
     this.tasks = upsertTask(this.tasks, task);
-    if (isFinal(task) && !(before && isFinal(before) && before.status === task.status)) {
+    if (task.is_final && !(before && before.is_final && before.status === task.status)) {
       this.refreshBalanceSoon();
     }
   }
@@ -342,7 +342,7 @@ export class Studio {
   async refreshBalance(): Promise<void> {
     if (!this.ready) return;
     try {
-      this.balance = await this.backend.getBalance();
+      this.balance = await this.api.getBalance();
       this.balanceAt = Date.now();
       this.balanceError = null;
       this.balanceOffline = false;
@@ -364,7 +364,7 @@ export class Studio {
 
   async loadResults(): Promise<void> {
     try {
-      const page = await this.backend.listResults({ limit: 100, sort: 'date', desc: true, offset: 0 });
+      const page = await this.api.listResults({ query: { favourites_only: false, sort: 'date', desc: true, limit: 100, offset: 0 } });
       this.results = page.items;
       const posters: Record<number, string> = { ...this.posters };
       for (const r of page.items) if (r.poster_path && !posters[r.task_id]) posters[r.task_id] = r.poster_path;
@@ -383,7 +383,7 @@ export class Studio {
 
   async loadCharacters(): Promise<void> {
     try {
-      this.characters = await this.backend.listCharacters();
+      this.characters = await this.api.listCharacters();
     } catch (e) {
       console.error('list_characters failed', e);
     }
@@ -404,8 +404,8 @@ export class Studio {
    */
   media(rel: string | null | undefined): string | null {
     if (!rel || !this.info) return null;
-    if (rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('\\\\')) return this.backend.mediaUrl(rel);
-    return this.backend.mediaUrl(libraryFile(this.info.library_path, rel));
+    if (rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('\\\\')) return this.api.mediaUrl(rel);
+    return this.api.mediaUrl(libraryFile(this.info.library_path, rel));
   }
 
   /**

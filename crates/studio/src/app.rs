@@ -1,0 +1,559 @@
+//! [`App`]: the one facade the desktop shell, the browser server and the `kie` CLI call.
+//! It owns where things are ([`SessionConfig`], read once), the open library (real or demo,
+//! or none: the welcome screen), the app-wide event stream and the progress channels (one
+//! throttle). Every command of the surface (`surface.rs`) is a method here of the same name.
+//!
+//! What only a desktop can do (native dialogs, the file manager, the web view's file scope)
+//! is asked of a [`Host`]; the shell gives a Tauri one, the CLI and the browser server a
+//! [`Headless`] one. Blocking work (the keyring, hashing, copying, dialogs) runs on
+//! `spawn_blocking`; no lock is held across an `.await`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use kie::catalogue::{credits_to_usd, Catalogue, ModelSpec};
+use kie::ApiKey;
+use serde_json::{Map, Value};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::task::JoinHandle;
+
+use crate::characters::{self, Character, NewCharacter};
+use crate::error::StudioError;
+use crate::events::StudioEvent;
+use crate::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail};
+use crate::library::{self, ResultQuery, ResultRow};
+use crate::payloads::{
+    AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress, UploadedImage,
+};
+use crate::progress::ProgressThrottle;
+use crate::session::{Mode, Session, SessionConfig};
+use crate::studio::blocking;
+use crate::surface::Sink;
+use crate::tasks::{self, Task, TaskQuery};
+use crate::uploads;
+use crate::Studio;
+
+/// Most rows one request returns (the queue, a gallery page, completions).
+pub const MAX_PAGE: u32 = 500;
+/// A window that reloads registers its progress channel again; older ones beyond this many
+/// are dropped.
+const MAX_PROGRESS_SINKS: usize = 8;
+
+/// What only a desktop can do. Methods may block (a dialog waits for the user): the app
+/// calls them off the async workers.
+pub trait Host: Send + Sync + 'static {
+    /// Files the user chose, `None` when cancelled.
+    fn pick_files(&self, title: &str, filter_name: &str, extensions: &[&str]) -> Option<Vec<PathBuf>>;
+    /// A folder the user chose, `None` when cancelled.
+    fn pick_folder(&self, title: &str) -> Option<PathBuf>;
+    /// Shows a file in the file manager.
+    fn reveal(&self, path: &Path) -> Result<(), String>;
+    /// A library folder was opened (the shell lets its web view show files under it).
+    fn library_opened(&self, _root: &Path) {}
+}
+
+/// No desktop: picking is cancelled (unless the test hooks name files), nothing is revealed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Headless;
+
+impl Host for Headless {
+    fn pick_files(&self, _: &str, _: &str, _: &[&str]) -> Option<Vec<PathBuf>> {
+        None
+    }
+    fn pick_folder(&self, _: &str) -> Option<PathBuf> {
+        None
+    }
+    fn reveal(&self, path: &Path) -> Result<(), String> {
+        Err(format!("There is no file manager here; the file is {}", path.display()))
+    }
+}
+
+/// How the app reads its environment (tests give their own).
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The process environment, with empty values counting as unset.
+pub fn process_env() -> Env {
+    Arc::new(|name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+pub struct App {
+    cfg: SessionConfig,
+    host: Arc<dyn Host>,
+    env: Env,
+    open: Mutex<Option<Open>>,
+    events: broadcast::Sender<StudioEvent>,
+    sinks: Arc<Mutex<Vec<Sink<ProgressEvent>>>>,
+}
+
+/// The open library with the task forwarding its events.
+struct Open {
+    session: Session,
+    forwarder: JoinHandle<()>,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.forwarder.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The form's live check: every problem, and the price of what is filled in so far (absent
+/// fields count at their defaults). Touches nothing; works with no key set.
+pub fn check_input(catalogue: &Catalogue, model: &str, input: &Map<String, Value>) -> InputCheck {
+    let (problems, credits) = match (catalogue.validate(model, input), catalogue.model(model)) {
+        (Ok(normalized), Some(spec)) => (Vec::new(), spec.estimate_credits(&normalized)),
+        (Err(problems), Some(spec)) => (problems, spec.estimate_credits(input)),
+        (Err(problems), None) => (problems, None),
+        (Ok(_), None) => (Vec::new(), None),
+    };
+    let budgets = catalogue.model(model).map(|spec| kie::validate::budgets(spec, input)).unwrap_or_default();
+    InputCheck { problems, credits, usd: credits.map(credits_to_usd), budgets }
+}
+
+impl App {
+    pub fn new(cfg: SessionConfig, host: Arc<dyn Host>, env: Env) -> App {
+        let (events, _) = broadcast::channel(1024);
+        App { cfg, host, env, open: Mutex::new(None), events, sinks: Arc::new(Mutex::new(Vec::new())) }
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    /// Every app-wide change (tasks, results, characters, a rejected key), whichever library
+    /// is open.
+    pub fn subscribe(&self) -> broadcast::Receiver<StudioEvent> {
+        self.events.subscribe()
+    }
+
+    /// The open library's studio, or `not_ready`.
+    pub fn studio(&self) -> Result<Studio, StudioError> {
+        lock(&self.open).as_ref().map(|o| o.session.studio().clone()).ok_or(StudioError::NotReady)
+    }
+
+    pub fn mode(&self) -> Option<Mode> {
+        lock(&self.open).as_ref().map(|o| o.session.mode())
+    }
+
+    /// With a key (`KIE_API_KEY` or the keyring), open the real library and start its poller,
+    /// which resumes whatever the last run left unfinished. Without one, nothing is opened
+    /// (the window shows the welcome screen). Must run inside a Tokio runtime.
+    pub async fn open_with_saved_key(&self) -> Result<bool, StudioError> {
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        let Some((key, _)) = blocking("A background job", move || cfg.load_key(|n| env(n))).await? else {
+            return Ok(false);
+        };
+        self.install(Session::open_real(&self.cfg, key)?);
+        Ok(true)
+    }
+
+    /// For one-shot tools (the `kie` CLI): opens the real library with the key in use
+    /// (`KIE_API_KEY`, else the keyring) as [`App::open_with_saved_key`] does, but does not
+    /// start its poller or media server: the caller polls with `studio.poller().run(Until::…)` and
+    /// exits. Without a key nothing is opened (`Ok(false)`).
+    pub async fn open_real_with_saved_key_unstarted(&self) -> Result<bool, StudioError> {
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        let Some((key, _)) = blocking("A background job", move || cfg.load_key(|n| env(n))).await? else {
+            return Ok(false);
+        };
+        self.open_real_unstarted(key)?;
+        Ok(true)
+    }
+
+    /// Opens the real library with this key ([`Session::open_real`]) and makes it the open
+    /// one without starting its poller or media server (see
+    /// [`App::open_real_with_saved_key_unstarted`]).
+    pub fn open_real_unstarted(&self, key: ApiKey) -> Result<(), StudioError> {
+        self.hold(Session::open_real(&self.cfg, key)?, false);
+        Ok(())
+    }
+
+    /// Makes `session` the open one: the host is told its folder, its events are forwarded
+    /// (progress through the one throttle), and its poller starts. The one it replaces closes.
+    pub fn install(&self, session: Session) {
+        self.hold(session, true);
+    }
+
+    fn hold(&self, mut session: Session, start: bool) {
+        self.host.library_opened(session.root());
+        let forwarder = forward(session.studio().subscribe(), self.events.clone(), self.sinks.clone());
+        if start {
+            session.start();
+            tracing_line(&format!(
+                "opened the {} library at {}",
+                if session.is_demo() { "demo" } else { "real" },
+                session.root().display()
+            ));
+        }
+        let old = lock(&self.open).replace(Open { session, forwarder });
+        drop(old);
+    }
+
+    /// Closes the open library (the welcome screen comes back).
+    pub fn close(&self) {
+        let old = lock(&self.open).take();
+        drop(old);
+    }
+
+    // ---- the surface's commands (surface.rs), in its order ----
+
+    pub async fn get_app_info(&self) -> Result<AppInfo, StudioError> {
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        let key = blocking("A background job", move || Ok(cfg.key_status(|n| env(n)))).await?;
+        let open = lock(&self.open);
+        Ok(match open.as_ref() {
+            Some(o) => o.session.app_info(key),
+            None => AppInfo {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                ready: false,
+                demo: false,
+                library_path: self.cfg.library.root().display().to_string(),
+                media_base: None,
+                key,
+                rules: crate::payloads::Rules::current(),
+            },
+        })
+    }
+
+    pub async fn set_key(&self, key: String) -> Result<KeyCheck, StudioError> {
+        let (session, check) = Session::open_with_new_key(&self.cfg, &key).await?;
+        self.install(session);
+        Ok(check)
+    }
+
+    pub async fn delete_key(&self) -> Result<AppInfo, StudioError> {
+        let store = self.cfg.key_store();
+        blocking("A background job", move || Ok(store.delete()?)).await?;
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        let still_set = blocking("A background job", move || Ok(cfg.key_status(|n| env(n)).set)).await?;
+        if self.mode() == Some(Mode::Real) && !still_set {
+            self.close();
+        }
+        self.get_app_info().await
+    }
+
+    pub async fn start_demo(&self) -> Result<AppInfo, StudioError> {
+        if self.mode() != Some(Mode::Demo) {
+            #[cfg(feature = "demo")]
+            self.install(Session::open_demo(&self.cfg).await?);
+            #[cfg(not(feature = "demo"))]
+            return Err(StudioError::Refused("This build of Kie Studio has no demo.".into()));
+        }
+        self.get_app_info().await
+    }
+
+    pub async fn get_catalogue(&self) -> Result<Vec<ModelSpec>, StudioError> {
+        Ok(Catalogue::builtin().models.clone())
+    }
+
+    pub async fn check_input(&self, model: String, input: Map<String, Value>) -> Result<InputCheck, StudioError> {
+        Ok(check_input(Catalogue::builtin(), &model, &input))
+    }
+
+    pub async fn get_balance(&self) -> Result<Balance, StudioError> {
+        let credits = self.studio()?.client().credits().await?;
+        Ok(Balance { credits, usd: credits_to_usd(credits) })
+    }
+
+    pub async fn submit_task(&self, model: String, input: Map<String, Value>) -> Result<Task, StudioError> {
+        self.studio()?.journal().submit(&model, &input).await
+    }
+
+    pub async fn list_tasks(&self, limit: u32) -> Result<Vec<Task>, StudioError> {
+        let q = TaskQuery { limit: limit.clamp(1, MAX_PAGE), ..TaskQuery::default() };
+        Ok(tasks::list(self.studio()?.db(), &q)?)
+    }
+
+    pub async fn get_task(&self, id: i64) -> Result<Task, StudioError> {
+        Ok(tasks::get(self.studio()?.db(), id)?)
+    }
+
+    pub async fn cancel_task(&self, id: i64) -> Result<Task, StudioError> {
+        self.studio()?.journal().cancel(id)
+    }
+
+    pub async fn check_task_again(&self, id: i64) -> Result<Task, StudioError> {
+        self.studio()?.journal().check_again(id)
+    }
+
+    pub async fn resubmit_task(&self, id: i64) -> Result<Task, StudioError> {
+        self.studio()?.journal().resubmit(id).await
+    }
+
+    pub async fn attach_kie_id(&self, id: i64, kie_task_id: String) -> Result<Task, StudioError> {
+        self.studio()?.journal().attach_kie_id(id, &kie_task_id)
+    }
+
+    pub async fn pick_images(&self, on_progress: Sink<UploadProgress>) -> Result<Vec<UploadedImage>, StudioError> {
+        let studio = self.studio()?;
+        let paths = match &self.cfg.e2e_pick {
+            Some(paths) => paths.clone(),
+            None => {
+                let host = self.host.clone();
+                let picked = blocking("A background job", move || {
+                    Ok(host.pick_files("Choose images", "Images (JPEG, PNG, WebP)", uploads::IMAGE_EXTENSIONS))
+                })
+                .await?;
+                match picked {
+                    Some(paths) => paths,
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
+        let images = blocking("A background job", move || uploads::check_images(&paths)).await?;
+        let mut uploaded = Vec::with_capacity(images.len());
+        for img in &images {
+            let sink = on_progress.clone();
+            let upload = studio.uploads().upload_image(img, move |p| {
+                sink.send(p);
+            });
+            uploaded.push(upload.await?);
+        }
+        Ok(uploaded)
+    }
+
+    pub async fn list_results(&self, query: ResultQuery) -> Result<ResultPage, StudioError> {
+        let studio = self.studio()?;
+        let q = ResultQuery { limit: query.limit.clamp(1, MAX_PAGE), ..query };
+        Ok(ResultPage {
+            items: library::list_results(studio.db(), &q)?,
+            total: library::count_results(studio.db(), &q)?,
+        })
+    }
+
+    pub async fn list_characters(&self) -> Result<Vec<CharacterView>, StudioError> {
+        gallery::characters_with_posters(self.studio()?.db())
+    }
+
+    pub async fn complete_characters(&self, prefix: String, limit: u32) -> Result<Vec<Character>, StudioError> {
+        Ok(characters::complete(self.studio()?.db(), &prefix, limit.clamp(1, MAX_PAGE))?)
+    }
+
+    pub async fn add_character(
+        &self,
+        handle: String,
+        character_id: Option<String>,
+        prompt: Option<String>,
+    ) -> Result<Character, StudioError> {
+        let studio = self.studio()?;
+        let clean = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let new = NewCharacter {
+            handle,
+            character_id: clean(character_id),
+            prompt: clean(prompt),
+            ..NewCharacter::default()
+        };
+        let c = characters::add(studio.db(), new, studio.now_ms())?;
+        studio.emit(StudioEvent::CharacterAdded { character: c.clone() });
+        Ok(c)
+    }
+
+    pub async fn remove_character(&self, id: i64) -> Result<Character, StudioError> {
+        Ok(characters::remove(self.studio()?.db(), id)?)
+    }
+
+    pub async fn watch_progress(&self, channel: Sink<ProgressEvent>) -> Result<(), StudioError> {
+        let mut sinks = lock(&self.sinks);
+        sinks.push(channel);
+        let excess = sinks.len().saturating_sub(MAX_PROGRESS_SINKS);
+        sinks.drain(..excess);
+        Ok(())
+    }
+
+    pub async fn get_result(&self, id: i64) -> Result<ResultDetail, StudioError> {
+        let studio = self.studio()?;
+        blocking("A background job", move || gallery::result_detail(studio.db(), studio.paths(), id)).await
+    }
+
+    pub async fn set_favourite(&self, id: i64, favourite: bool) -> Result<ResultRow, StudioError> {
+        Ok(library::set_favourite(self.studio()?.db(), id, favourite)?)
+    }
+
+    pub async fn set_notes(&self, id: i64, notes: Option<String>) -> Result<ResultRow, StudioError> {
+        let notes = notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        Ok(library::set_notes(self.studio()?.db(), id, notes)?)
+    }
+
+    pub async fn delete_result(&self, id: i64) -> Result<ResultRow, StudioError> {
+        let studio = self.studio()?;
+        blocking("A background job", move || gallery::delete_result_and_files(studio.db(), studio.paths(), id)).await
+    }
+
+    pub async fn export_result(&self, id: i64) -> Result<Option<Exported>, StudioError> {
+        let studio = self.studio()?;
+        let dir = match &self.cfg.e2e_export_dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let host = self.host.clone();
+                match blocking("A background job", move || Ok(host.pick_folder("Export to folder"))).await? {
+                    Some(dir) => dir,
+                    None => return Ok(None),
+                }
+            }
+        };
+        blocking("A background job", move || gallery::export_result(studio.db(), studio.paths(), id, &dir).map(Some))
+            .await
+    }
+
+    pub async fn reveal_result(&self, id: i64) -> Result<(), StudioError> {
+        let studio = self.studio()?;
+        let row = library::get_result(studio.db(), id)?;
+        let rel = row.path.ok_or_else(|| StudioError::Refused("This result has no file.".into()))?;
+        let path = studio.paths().resolve(&rel)?;
+        let host = self.host.clone();
+        blocking("A background job", move || {
+            host.reveal(&path).map_err(|e| StudioError::Io {
+                context: "Could not open the file manager".into(),
+                source: std::io::Error::other(e),
+            })
+        })
+        .await
+    }
+
+    pub async fn save_poster(&self, id: i64, image: String) -> Result<ResultRow, StudioError> {
+        use base64::Engine;
+        let data = image.trim();
+        let data = data.split_once(";base64,").map_or(data, |(_, b64)| b64);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| StudioError::Refused("The poster was not valid base64.".into()))?;
+        let studio = self.studio()?;
+        blocking("A background job", move || gallery::save_poster(studio.db(), studio.paths(), id, &bytes)).await
+    }
+
+    pub async fn library_health(&self) -> Result<Health, StudioError> {
+        let studio = self.studio()?;
+        blocking("A background job", move || gallery::health(studio.db(), studio.paths())).await
+    }
+
+    pub async fn rescan_library(&self) -> Result<Rescan, StudioError> {
+        let studio = self.studio()?;
+        blocking("A background job", move || gallery::rescan(studio.db(), studio.paths(), studio.now_ms())).await
+    }
+}
+
+/// Forwards one library's events to the app-wide stream, and progress (through the one
+/// throttle) to the registered channels, until the library is closed.
+fn forward(
+    mut rx: broadcast::Receiver<StudioEvent>,
+    out: broadcast::Sender<StudioEvent>,
+    sinks: Arc<Mutex<Vec<Sink<ProgressEvent>>>>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut throttle = ProgressThrottle::default();
+        loop {
+            match rx.recv().await {
+                Ok(event) => {
+                    if let Some(progress) = throttle.filter(&event, Instant::now()) {
+                        lock(&sinks).retain(|s| s.send(progress.clone()));
+                    }
+                    // No listener is fine: the database is the source of truth.
+                    let _ = out.send(event);
+                }
+                // Listeners re-read what they show on the next change; nothing to replay.
+                Err(RecvError::Lagged(n)) => tracing_line(&format!("{n} events were skipped")),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+fn tracing_line(msg: &str) {
+    eprintln!("kie-studio: {msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surface::{dispatch, Channels};
+    use serde_json::json;
+
+    fn input(pairs: &[(&str, Value)]) -> Map<String, Value> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn live_check_gives_problems_and_a_price() {
+        let cat = Catalogue::builtin();
+        let ok = check_input(cat, "sora-2-text-to-video", &input(&[("prompt", "a fox in the snow".into())]));
+        assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+        let credits = ok.credits.expect("priced");
+        assert_eq!(ok.usd, Some(credits_to_usd(credits)));
+
+        let empty = check_input(cat, "sora-2-text-to-video", &Map::new());
+        assert!(empty.problems.iter().any(|p| p.field == "prompt"), "{:?}", empty.problems);
+        assert_eq!(empty.credits, Some(credits), "the price at the defaults, while the form is incomplete");
+
+        let unknown = check_input(cat, "no-such-model", &Map::new());
+        assert_eq!(unknown.problems[0].rule, "unknown_model");
+        assert_eq!((unknown.credits, unknown.usd), (None, None));
+    }
+
+    struct NoChannels;
+    impl Channels for NoChannels {
+        fn open(&self, _: &Value) -> Result<Sink<Value>, crate::error::ApiError> {
+            Ok(Sink::new(|_| true))
+        }
+    }
+
+    fn app(dir: &Path) -> App {
+        let cfg = SessionConfig::from_args_and_env(
+            ["kie-studio".to_string(), "--library".into(), dir.join("lib").display().to_string()],
+            |n| (n == crate::session::KEYRING_SERVICE_ENV).then(|| "ai.kie.studio.test-app-none".to_string()),
+        )
+        .unwrap();
+        App::new(cfg, Arc::new(Headless), Arc::new(|_: &str| None))
+    }
+
+    #[tokio::test]
+    async fn commands_answer_not_ready_before_a_library_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path());
+        let err = dispatch(&app, "list_tasks", json!({"limit": 5}), &NoChannels).await.unwrap_err();
+        assert_eq!(err.code, crate::error::ApiErrorCode::NotReady);
+        let info = dispatch(&app, "get_app_info", Value::Null, &NoChannels).await.unwrap();
+        assert_eq!(info["ready"], false);
+        // Arguments are checked by name and type, and unknown ones are refused.
+        let err = dispatch(&app, "check_input", json!({"model": 3}), &NoChannels).await.unwrap_err();
+        assert_eq!(err.code, crate::error::ApiErrorCode::InvalidRequest);
+        let err = dispatch(&app, "get_task", json!({"id": 1, "extra": 2}), &NoChannels).await.unwrap_err();
+        assert!(err.message.contains("extra"), "{}", err.message);
+        let err = dispatch(&app, "no_such_command", json!({}), &NoChannels).await.unwrap_err();
+        assert_eq!(err.code, crate::error::ApiErrorCode::InvalidRequest);
+    }
+
+    #[cfg(feature = "demo")]
+    #[tokio::test]
+    async fn the_demo_through_the_surface() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path());
+        let mut events = app.subscribe();
+        let info = dispatch(&app, "start_demo", json!({}), &NoChannels).await.unwrap();
+        assert_eq!((info["ready"].clone(), info["demo"].clone()), (json!(true), json!(true)));
+        let check = dispatch(&app, "check_input", json!({"model": "sora-2-text-to-video", "input": {}}), &NoChannels)
+            .await
+            .unwrap();
+        assert_eq!(check["problems"][0]["field"], "prompt");
+        let c = dispatch(
+            &app,
+            "add_character",
+            json!({"handle": "@Maya", "characterId": "  ", "prompt": " a red-haired skater "}),
+            &NoChannels,
+        )
+        .await
+        .unwrap();
+        assert_eq!((c["handle"].clone(), c["character_id"].clone()), (json!("Maya"), Value::Null));
+        assert!(matches!(events.recv().await.unwrap(), StudioEvent::CharacterAdded { .. }));
+        let dup = dispatch(&app, "add_character", json!({"handle": "maya"}), &NoChannels).await.unwrap_err();
+        assert_eq!(dup.code, crate::error::ApiErrorCode::DuplicateHandle);
+        let gone = dispatch(&app, "remove_character", json!({"id": 999}), &NoChannels).await.unwrap_err();
+        assert_eq!(gone.code, crate::error::ApiErrorCode::NotInLibrary);
+        let page = dispatch(&app, "list_results", json!({"query": {"limit": 100000}}), &NoChannels).await.unwrap();
+        assert_eq!(page["total"], 0);
+    }
+}

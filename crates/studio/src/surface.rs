@@ -1,0 +1,395 @@
+//! The app's command surface, declared once: every command with its arguments and result,
+//! every app-wide event with its payload. From this one list come the dispatcher that both
+//! transports call (the Tauri shell's invoke handler and the browser server), the shell's
+//! permissions, the typed TypeScript client and the IPC table in docs (`tests/generated.rs`
+//! writes them and fails when a committed copy is stale).
+//!
+//! A command is an `App` method of the same name taking the same arguments in the same
+//! order. Arguments travel as one JSON object with camelCase keys; a [`Sink`] argument is a
+//! channel the transport opens (`Channel` in Tauri, the event stream in the browser server).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use ts_rs::{Config, TS};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiErrorCode};
+use crate::events::StudioEvent;
+
+/// A command's result sink for a stream of values (progress): the window's `Channel`.
+/// `send` answers false once the other side is gone.
+pub struct Sink<T>(Arc<dyn Fn(T) -> bool + Send + Sync>);
+
+impl<T> Clone for Sink<T> {
+    fn clone(&self) -> Self {
+        Sink(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Sink<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sink")
+    }
+}
+
+impl<T> Sink<T> {
+    pub fn new(f: impl Fn(T) -> bool + Send + Sync + 'static) -> Self {
+        Sink(Arc::new(f))
+    }
+
+    pub fn send(&self, value: T) -> bool {
+        (self.0)(value)
+    }
+}
+
+/// What a transport provides for the arguments it cannot carry as plain JSON.
+pub trait Channels: Send + Sync {
+    /// The channel a command argument names (its JSON value as the client sent it).
+    fn open(&self, arg: &Value) -> Result<Sink<Value>, ApiError>;
+}
+
+/// How an argument type crosses the wire and reads in TypeScript.
+pub trait SurfaceArg: Sized {
+    fn from_wire(value: Value, channels: &dyn Channels) -> Result<Self, String>;
+    fn ts(cfg: &Config) -> String;
+    fn visit(v: &mut TypeRefs);
+}
+
+macro_rules! plain_args {
+    ($($t:ty),* $(,)?) => {$(
+        impl SurfaceArg for $t {
+            fn from_wire(value: Value, _: &dyn Channels) -> Result<Self, String> {
+                serde_json::from_value(value).map_err(|e| e.to_string())
+            }
+            fn ts(cfg: &Config) -> String {
+                <$t as TS>::name(cfg)
+            }
+            fn visit(v: &mut TypeRefs) {
+                v.add::<$t>();
+            }
+        }
+    )*};
+}
+plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery);
+
+impl<T: Serialize + TS + 'static> SurfaceArg for Sink<T> {
+    fn from_wire(value: Value, channels: &dyn Channels) -> Result<Self, String> {
+        let raw = channels.open(&value).map_err(|e| e.message)?;
+        Ok(Sink::new(move |v: T| match serde_json::to_value(v) {
+            Ok(json) => raw.send(json),
+            Err(_) => true,
+        }))
+    }
+    fn ts(cfg: &Config) -> String {
+        format!("(event: {}) => void", T::name(cfg))
+    }
+    fn visit(v: &mut TypeRefs) {
+        v.add::<T>();
+    }
+}
+
+/// Writes a type (and what it depends on) into the bindings folder.
+pub type Exporter = fn(&Config) -> Result<(), ts_rs::ExportError>;
+
+/// The TypeScript types a signature mentions that live in files of their own (to import),
+/// found through wrappers (`Vec<T>`, `Option<T>`, maps).
+#[derive(Default)]
+pub struct TypeRefs {
+    pub cfg: Config,
+    /// (type name, path of its file relative to the bindings folder)
+    pub found: Vec<(String, String)>,
+    /// Exports a type and its dependencies into the bindings folder.
+    pub exporters: Vec<Exporter>,
+}
+
+struct Visit<'a>(&'a mut TypeRefs);
+
+impl ts_rs::TypeVisitor for Visit<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        match T::output_path() {
+            Some(path) => {
+                let name = T::ident(&self.0.cfg);
+                let path = path.to_string_lossy().replace('\\', "/");
+                if !self.0.found.iter().any(|(n, _)| *n == name) {
+                    self.0.found.push((name, path));
+                }
+            }
+            None => T::visit_generics(self),
+        }
+    }
+}
+
+impl TypeRefs {
+    pub fn new(cfg: Config) -> Self {
+        TypeRefs { cfg, ..TypeRefs::default() }
+    }
+
+    pub fn add<T: TS + 'static>(&mut self) {
+        use ts_rs::TypeVisitor;
+        Visit(self).visit::<T>();
+        self.exporters.push(export_if_possible::<T>);
+    }
+}
+
+fn export_if_possible<T: TS + 'static>(cfg: &Config) -> Result<(), ts_rs::ExportError> {
+    struct Export<'a>(&'a Config, Option<ts_rs::ExportError>);
+    impl ts_rs::TypeVisitor for Export<'_> {
+        fn visit<T: TS + 'static + ?Sized>(&mut self) {
+            if self.1.is_some() {
+                return;
+            }
+            if T::output_path().is_some() {
+                if let Err(e) = T::export_all(self.0) {
+                    self.1 = Some(e);
+                }
+            } else {
+                T::visit_generics(self);
+            }
+        }
+    }
+    use ts_rs::TypeVisitor;
+    let mut v = Export(cfg, None);
+    v.visit::<T>();
+    v.1.map_or(Ok(()), Err)
+}
+
+/// One argument of a command, for the generators.
+pub struct ArgSpec {
+    pub name: &'static str,
+    pub ts: fn(&Config) -> String,
+    pub visit: fn(&mut TypeRefs),
+}
+
+/// One command, for the generators.
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub args: Vec<ArgSpec>,
+    pub returns: fn(&Config) -> String,
+    pub visit_returns: fn(&mut TypeRefs),
+}
+
+/// One app-wide event, for the generators.
+pub struct EventSpec {
+    /// The name in code (`task_changed`: `onTaskChanged` in TypeScript).
+    pub key: &'static str,
+    /// The name on the wire.
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub payload: fn(&Config) -> String,
+    pub visit: fn(&mut TypeRefs),
+}
+
+fn bad_args(command: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ApiErrorCode::InvalidRequest, format!("The window sent `{command}` arguments it does not take: {e}"))
+}
+
+/// Takes one named argument out of the JSON object (absent counts as `null`).
+fn take_arg<T: SurfaceArg>(
+    command: &str,
+    args: &mut Map<String, Value>,
+    camel: &str,
+    channels: &dyn Channels,
+) -> Result<T, ApiError> {
+    let value = args.remove(camel).unwrap_or(Value::Null);
+    T::from_wire(value, channels).map_err(|e| bad_args(command, format!("`{camel}`: {e}")))
+}
+
+/// `snake_case` → `camelCase`, as arguments are named in JavaScript.
+pub fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+macro_rules! surface {
+    (
+        commands {
+            $( $(#[doc = $doc:literal])* fn $name:ident ( $( $arg:ident : $ty:ty ),* $(,)? ) -> $ret:ty ; )*
+        }
+        events {
+            $( $(#[doc = $edoc:literal])* $ekey:ident ( $payload:ty ) = $ename:literal ; )*
+        }
+    ) => {
+        /// Every command's name, in declaration order.
+        pub const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        /// Every command, for the generators.
+        pub fn commands() -> Vec<CommandSpec> {
+            vec![$(CommandSpec {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n",)* ""),
+                args: vec![$(ArgSpec {
+                    name: stringify!($arg),
+                    ts: <$ty as SurfaceArg>::ts,
+                    visit: <$ty as SurfaceArg>::visit,
+                }),*],
+                returns: <$ret as TS>::name,
+                visit_returns: |v: &mut TypeRefs| v.add::<$ret>(),
+            }),*]
+        }
+
+        /// Every app-wide event, for the generators.
+        pub fn events() -> Vec<EventSpec> {
+            vec![$(EventSpec {
+                key: stringify!($ekey),
+                name: $ename,
+                doc: concat!($($edoc, "\n",)* ""),
+                payload: <$payload as TS>::name,
+                visit: |v: &mut TypeRefs| v.add::<$payload>(),
+            }),*]
+        }
+
+        /// Runs a command by name with its JSON arguments: what every transport calls.
+        pub async fn dispatch(app: &App, name: &str, args: Value, channels: &dyn Channels) -> Result<Value, ApiError> {
+            let mut args = match args {
+                Value::Object(map) => map,
+                Value::Null => Map::new(),
+                other => return Err(bad_args(name, format!("expected an object, got {other}"))),
+            };
+            match name {
+                $(stringify!($name) => {
+                    $( let $arg: $ty = take_arg(name, &mut args, &camel(stringify!($arg)), channels)?; )*
+                    if let Some(extra) = args.keys().next() {
+                        return Err(bad_args(name, format!("unknown argument `{extra}`")));
+                    }
+                    let out: $ret = app.$name($($arg),*).await.map_err(ApiError::from)?;
+                    serde_json::to_value(out).map_err(|e| ApiError::new(ApiErrorCode::Internal, e.to_string()))
+                })*
+                _ => Err(ApiError::new(ApiErrorCode::InvalidRequest, format!("There is no command `{name}`."))),
+            }
+        }
+    };
+}
+
+use crate::characters::Character;
+use crate::gallery::{CharacterView, Exported, Health, Rescan, ResultDetail};
+use crate::library::{ResultQuery, ResultRow};
+use crate::payloads::{
+    AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress, UploadedImage,
+};
+use crate::tasks::Task;
+use kie::catalogue::ModelSpec;
+
+surface! {
+    commands {
+        /// What the window needs at start; `ready` false: show the welcome screen.
+        fn get_app_info() -> AppInfo;
+        /// Asks Kie for the balance first; a key Kie refuses (`unauthorized`) is not saved.
+        /// Opens the real library.
+        fn set_key(key: String) -> KeyCheck;
+        /// Removes the key from the keyring; closes the real library unless `KIE_API_KEY` gives one.
+        fn delete_key() -> AppInfo;
+        /// A local simulator on loopback and a separate demo library; nothing is sent or charged.
+        fn start_demo() -> AppInfo;
+        /// The model catalogue: forms are drawn from it.
+        fn get_catalogue() -> Vec<ModelSpec>;
+        /// The core's own validation and price, for inline checks while typing.
+        fn check_input(model: String, input: Map<String, Value>) -> InputCheck;
+        /// Kie's balance for the key in use.
+        fn get_balance() -> Balance;
+        /// Rejects with `invalid_input` before anything is sent; otherwise the task as written
+        /// down (`running`, `failed` with its code, or `outcome_unknown`).
+        fn submit_task(model: String, input: Map<String, Value>) -> Task;
+        /// The queue, newest first.
+        fn list_tasks(limit: u32) -> Vec<Task>;
+        fn get_task(id: i64) -> Task;
+        /// Stops tracking (Kie cannot cancel).
+        fn cancel_task(id: i64) -> Task;
+        /// Polls a stale task again.
+        fn check_task_again(id: i64) -> Task;
+        /// On purpose: a new task with the same input, paid again.
+        fn resubmit_task(id: i64) -> Task;
+        /// For an outcome-unknown task whose Kie id the user found in their Kie account.
+        fn attach_kie_id(id: i64, kie_task_id: String) -> Task;
+        /// The native file dialog (JPEG/PNG/WebP), then each file is checked, kept in the
+        /// library and uploaded; `[]` when cancelled. The window never names a path.
+        fn pick_images(on_progress: Sink<UploadProgress>) -> Vec<UploadedImage>;
+        /// A page of the gallery with its total.
+        fn list_results(query: ResultQuery) -> ResultPage;
+        /// Newest first, each with its origin video's poster.
+        fn list_characters() -> Vec<CharacterView>;
+        /// `@` completion while typing a prompt.
+        fn complete_characters(prefix: String, limit: u32) -> Vec<Character>;
+        /// `duplicate_handle` if taken (in any case).
+        fn add_character(handle: String, character_id: Option<String>, prompt: Option<String>) -> Character;
+        fn remove_character(id: i64) -> Character;
+        /// Call once: throttled task and download progress.
+        fn watch_progress(channel: Sink<ProgressEvent>) -> ();
+        /// The detail panel: the result, its task (full input, for remix), whether the file is on disk.
+        fn get_result(id: i64) -> ResultDetail;
+        fn set_favourite(id: i64, favourite: bool) -> ResultRow;
+        /// Notes are searched too; blank clears them.
+        fn set_notes(id: i64, notes: Option<String>) -> ResultRow;
+        /// The file, its poster and the record together (the window asks first).
+        fn delete_result(id: i64) -> ResultRow;
+        /// Asks for a folder (natively), copies the video there with a JSON sidecar; `null`
+        /// when cancelled.
+        fn export_result(id: i64) -> Option<Exported>;
+        /// Shows the file in the file manager.
+        fn reveal_result(id: i64) -> ();
+        /// `image`: base64 of a PNG/JPEG the window captured from the video (when Kie gave no
+        /// first frame).
+        fn save_poster(id: i64, image: String) -> ResultRow;
+        /// Files missing from disk, files without a record, interrupted downloads.
+        fn library_health() -> Health;
+        /// Repairs what it can (files named by the app are linked back); the rest stays reported.
+        fn rescan_library() -> Rescan;
+    }
+    events {
+        /// A task's state, progress or details changed: the whole row.
+        task_changed(Task) = "studio://task-changed";
+        /// A result file is in the library.
+        result_added(ResultRow) = "studio://result-added";
+        character_added(Character) = "studio://character-added";
+        /// Kie refused the key while polling: ask for a new one.
+        key_rejected(()) = "studio://key-rejected";
+    }
+}
+
+/// The app-wide event a core event is, with its payload (progress goes to channels instead).
+pub fn app_event(event: &StudioEvent) -> Option<(&'static str, Value)> {
+    let (key, payload) = match event {
+        StudioEvent::TaskChanged { task } => ("task_changed", serde_json::to_value(task)),
+        StudioEvent::ResultAdded { result } => ("result_added", serde_json::to_value(result)),
+        StudioEvent::CharacterAdded { character } => ("character_added", serde_json::to_value(character)),
+        StudioEvent::KeyRejected => ("key_rejected", Ok(Value::Null)),
+        StudioEvent::DownloadProgress { .. } => return None,
+    };
+    let name = events().into_iter().find(|e| e.key == key).map(|e| e.name)?;
+    Some((name, payload.ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_camel_cased_for_javascript() {
+        assert_eq!(camel("kie_task_id"), "kieTaskId");
+        assert_eq!(camel("id"), "id");
+        assert_eq!(camel("on_progress"), "onProgress");
+    }
+
+    #[test]
+    fn every_event_key_is_declared_once() {
+        let evs = events();
+        for key in ["task_changed", "result_added", "character_added", "key_rejected"] {
+            assert_eq!(evs.iter().filter(|e| e.key == key).count(), 1, "{key}");
+        }
+        let names: std::collections::HashSet<_> = COMMAND_NAMES.iter().collect();
+        assert_eq!(names.len(), COMMAND_NAMES.len(), "a command is declared twice");
+    }
+}

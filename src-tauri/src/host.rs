@@ -1,0 +1,56 @@
+//! What only a desktop can do, for the core: native dialogs (tauri-plugin-dialog), the file
+//! manager (tauri-plugin-opener), and the asset protocol's scope (the library folder only).
+
+use std::path::{Path, PathBuf};
+
+use tauri::{AppHandle, Manager};
+use tauri_plugin_dialog::DialogExt;
+
+pub struct TauriHost {
+    app: AppHandle,
+}
+
+impl TauriHost {
+    pub fn new(app: AppHandle) -> Self {
+        TauriHost { app }
+    }
+
+    fn dialog(&self, title: &str) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
+        let mut dialog = self.app.dialog().file().set_title(title);
+        if let Some(window) = self.app.get_webview_window("main") {
+            dialog = dialog.set_parent(&window);
+        }
+        dialog
+    }
+}
+
+impl studio::Host for TauriHost {
+    fn pick_files(&self, title: &str, filter_name: &str, extensions: &[&str]) -> Option<Vec<PathBuf>> {
+        let files = self.dialog(title).add_filter(filter_name, extensions).blocking_pick_files()?;
+        Some(files.into_iter().filter_map(|f| f.into_path().ok()).collect())
+    }
+
+    fn pick_folder(&self, title: &str) -> Option<PathBuf> {
+        self.dialog(title).blocking_pick_folder().and_then(|f| f.into_path().ok())
+    }
+
+    fn reveal(&self, path: &Path) -> Result<(), String> {
+        tauri_plugin_opener::reveal_item_in_dir(path).map_err(|e| e.to_string())
+    }
+
+    fn library_opened(&self, root: &Path) {
+        allow_library(&self.app, root);
+    }
+}
+
+/// The asset protocol may serve files of this library folder (and nothing else: the
+/// config's static scope is empty), except the database itself.
+pub fn allow_library(app: &AppHandle, root: &Path) {
+    let scope = app.asset_protocol_scope();
+    if let Err(e) = scope.allow_directory(root, true) {
+        eprintln!("kie-studio: cannot show files of {}: {e}", root.display());
+    }
+    for name in ["library.db", "library.db-wal", "library.db-shm", "library.db-journal"] {
+        let _ = scope.forbid_file(root.join(name));
+    }
+}

@@ -1,0 +1,189 @@
+// Generated from crates/studio/src/surface.rs by crates/studio/tests/generated.rs. Do not edit:
+// change the surface in Rust, then `KIE_UPDATE_GENERATED=1 cargo test -p studio --test generated`.
+
+import type { Transport, Unsubscribe } from './transport';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { Balance } from '../bindings/Balance';
+import type { Character } from '../bindings/Character';
+import type { CharacterView } from '../bindings/CharacterView';
+import type { Exported } from '../bindings/Exported';
+import type { Health } from '../bindings/Health';
+import type { InputCheck } from '../bindings/InputCheck';
+import type { JsonValue } from '../bindings/serde_json/JsonValue';
+import type { KeyCheck } from '../bindings/KeyCheck';
+import type { ModelSpec } from '../bindings/ModelSpec';
+import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { Rescan } from '../bindings/Rescan';
+import type { ResultDetail } from '../bindings/ResultDetail';
+import type { ResultPage } from '../bindings/ResultPage';
+import type { ResultQuery } from '../bindings/ResultQuery';
+import type { ResultRow } from '../bindings/ResultRow';
+import type { Task } from '../bindings/Task';
+import type { UploadProgress } from '../bindings/UploadProgress';
+import type { UploadedImage } from '../bindings/UploadedImage';
+
+/** Every command, by its name on the wire. */
+export const COMMANDS = [
+  'get_app_info',
+  'set_key',
+  'delete_key',
+  'start_demo',
+  'get_catalogue',
+  'check_input',
+  'get_balance',
+  'submit_task',
+  'list_tasks',
+  'get_task',
+  'cancel_task',
+  'check_task_again',
+  'resubmit_task',
+  'attach_kie_id',
+  'pick_images',
+  'list_results',
+  'list_characters',
+  'complete_characters',
+  'add_character',
+  'remove_character',
+  'watch_progress',
+  'get_result',
+  'set_favourite',
+  'set_notes',
+  'delete_result',
+  'export_result',
+  'reveal_result',
+  'save_poster',
+  'library_health',
+  'rescan_library',
+] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Every app-wide event, by its name on the wire. */
+export const EVENTS = {
+  taskChanged: 'studio://task-changed',
+  resultAdded: 'studio://result-added',
+  characterAdded: 'studio://character-added',
+  keyRejected: 'studio://key-rejected',
+} as const;
+
+/** The app's surface: one function per command, one subscription per event. */
+export interface Api {
+  /** What the window needs at start; `ready` false: show the welcome screen. */
+  getAppInfo(): Promise<AppInfo>;
+  /**
+   * Asks Kie for the balance first; a key Kie refuses (`unauthorized`) is not saved.
+   * Opens the real library.
+   */
+  setKey(args: { key: string }): Promise<KeyCheck>;
+  /** Removes the key from the keyring; closes the real library unless `KIE_API_KEY` gives one. */
+  deleteKey(): Promise<AppInfo>;
+  /** A local simulator on loopback and a separate demo library; nothing is sent or charged. */
+  startDemo(): Promise<AppInfo>;
+  /** The model catalogue: forms are drawn from it. */
+  getCatalogue(): Promise<Array<ModelSpec>>;
+  /** The core's own validation and price, for inline checks while typing. */
+  checkInput(args: { model: string; input: { [key in string]: JsonValue } }): Promise<InputCheck>;
+  /** Kie's balance for the key in use. */
+  getBalance(): Promise<Balance>;
+  /**
+   * Rejects with `invalid_input` before anything is sent; otherwise the task as written
+   * down (`running`, `failed` with its code, or `outcome_unknown`).
+   */
+  submitTask(args: { model: string; input: { [key in string]: JsonValue } }): Promise<Task>;
+  /** The queue, newest first. */
+  listTasks(args: { limit: number }): Promise<Array<Task>>;
+  getTask(args: { id: number }): Promise<Task>;
+  /** Stops tracking (Kie cannot cancel). */
+  cancelTask(args: { id: number }): Promise<Task>;
+  /** Polls a stale task again. */
+  checkTaskAgain(args: { id: number }): Promise<Task>;
+  /** On purpose: a new task with the same input, paid again. */
+  resubmitTask(args: { id: number }): Promise<Task>;
+  /** For an outcome-unknown task whose Kie id the user found in their Kie account. */
+  attachKieId(args: { id: number; kieTaskId: string }): Promise<Task>;
+  /**
+   * The native file dialog (JPEG/PNG/WebP), then each file is checked, kept in the
+   * library and uploaded; `[]` when cancelled. The window never names a path.
+   */
+  pickImages(args: { onProgress: (event: UploadProgress) => void }): Promise<Array<UploadedImage>>;
+  /** A page of the gallery with its total. */
+  listResults(args: { query: ResultQuery }): Promise<ResultPage>;
+  /** Newest first, each with its origin video's poster. */
+  listCharacters(): Promise<Array<CharacterView>>;
+  /** `@` completion while typing a prompt. */
+  completeCharacters(args: { prefix: string; limit: number }): Promise<Array<Character>>;
+  /** `duplicate_handle` if taken (in any case). */
+  addCharacter(args: { handle: string; characterId: string | null; prompt: string | null }): Promise<Character>;
+  removeCharacter(args: { id: number }): Promise<Character>;
+  /** Call once: throttled task and download progress. */
+  watchProgress(args: { channel: (event: ProgressEvent) => void }): Promise<null>;
+  /** The detail panel: the result, its task (full input, for remix), whether the file is on disk. */
+  getResult(args: { id: number }): Promise<ResultDetail>;
+  setFavourite(args: { id: number; favourite: boolean }): Promise<ResultRow>;
+  /** Notes are searched too; blank clears them. */
+  setNotes(args: { id: number; notes: string | null }): Promise<ResultRow>;
+  /** The file, its poster and the record together (the window asks first). */
+  deleteResult(args: { id: number }): Promise<ResultRow>;
+  /**
+   * Asks for a folder (natively), copies the video there with a JSON sidecar; `null`
+   * when cancelled.
+   */
+  exportResult(args: { id: number }): Promise<Exported | null>;
+  /** Shows the file in the file manager. */
+  revealResult(args: { id: number }): Promise<null>;
+  /**
+   * `image`: base64 of a PNG/JPEG the window captured from the video (when Kie gave no
+   * first frame).
+   */
+  savePoster(args: { id: number; image: string }): Promise<ResultRow>;
+  /** Files missing from disk, files without a record, interrupted downloads. */
+  libraryHealth(): Promise<Health>;
+  /** Repairs what it can (files named by the app are linked back); the rest stays reported. */
+  rescanLibrary(): Promise<Rescan>;
+  /** A task's state, progress or details changed: the whole row. */
+  onTaskChanged(cb: (payload: Task) => void): Unsubscribe;
+  /** A result file is in the library. */
+  onResultAdded(cb: (payload: ResultRow) => void): Unsubscribe;
+  onCharacterAdded(cb: (payload: Character) => void): Unsubscribe;
+  /** Kie refused the key while polling: ask for a new one. */
+  onKeyRejected(cb: (payload: null) => void): Unsubscribe;
+}
+
+/** The surface over a transport (Tauri's IPC in the app, HTTP in a browser). */
+export function createApi(t: Transport): Api {
+  return {
+    getAppInfo: () => t.invoke('get_app_info', {}) as Promise<AppInfo>,
+    setKey: (args) => t.invoke('set_key', { key: args.key }) as Promise<KeyCheck>,
+    deleteKey: () => t.invoke('delete_key', {}) as Promise<AppInfo>,
+    startDemo: () => t.invoke('start_demo', {}) as Promise<AppInfo>,
+    getCatalogue: () => t.invoke('get_catalogue', {}) as Promise<Array<ModelSpec>>,
+    checkInput: (args) => t.invoke('check_input', { model: args.model, input: args.input }) as Promise<InputCheck>,
+    getBalance: () => t.invoke('get_balance', {}) as Promise<Balance>,
+    submitTask: (args) => t.invoke('submit_task', { model: args.model, input: args.input }) as Promise<Task>,
+    listTasks: (args) => t.invoke('list_tasks', { limit: args.limit }) as Promise<Array<Task>>,
+    getTask: (args) => t.invoke('get_task', { id: args.id }) as Promise<Task>,
+    cancelTask: (args) => t.invoke('cancel_task', { id: args.id }) as Promise<Task>,
+    checkTaskAgain: (args) => t.invoke('check_task_again', { id: args.id }) as Promise<Task>,
+    resubmitTask: (args) => t.invoke('resubmit_task', { id: args.id }) as Promise<Task>,
+    attachKieId: (args) => t.invoke('attach_kie_id', { id: args.id, kieTaskId: args.kieTaskId }) as Promise<Task>,
+    pickImages: (args) => t.invoke('pick_images', { onProgress: t.channel(args.onProgress) }) as Promise<Array<UploadedImage>>,
+    listResults: (args) => t.invoke('list_results', { query: args.query }) as Promise<ResultPage>,
+    listCharacters: () => t.invoke('list_characters', {}) as Promise<Array<CharacterView>>,
+    completeCharacters: (args) => t.invoke('complete_characters', { prefix: args.prefix, limit: args.limit }) as Promise<Array<Character>>,
+    addCharacter: (args) => t.invoke('add_character', { handle: args.handle, characterId: args.characterId, prompt: args.prompt }) as Promise<Character>,
+    removeCharacter: (args) => t.invoke('remove_character', { id: args.id }) as Promise<Character>,
+    watchProgress: (args) => t.invoke('watch_progress', { channel: t.channel(args.channel) }) as Promise<null>,
+    getResult: (args) => t.invoke('get_result', { id: args.id }) as Promise<ResultDetail>,
+    setFavourite: (args) => t.invoke('set_favourite', { id: args.id, favourite: args.favourite }) as Promise<ResultRow>,
+    setNotes: (args) => t.invoke('set_notes', { id: args.id, notes: args.notes }) as Promise<ResultRow>,
+    deleteResult: (args) => t.invoke('delete_result', { id: args.id }) as Promise<ResultRow>,
+    exportResult: (args) => t.invoke('export_result', { id: args.id }) as Promise<Exported | null>,
+    revealResult: (args) => t.invoke('reveal_result', { id: args.id }) as Promise<null>,
+    savePoster: (args) => t.invoke('save_poster', { id: args.id, image: args.image }) as Promise<ResultRow>,
+    libraryHealth: () => t.invoke('library_health', {}) as Promise<Health>,
+    rescanLibrary: () => t.invoke('rescan_library', {}) as Promise<Rescan>,
+    onTaskChanged: (cb) => t.listen<Task>(EVENTS.taskChanged, cb),
+    onResultAdded: (cb) => t.listen<ResultRow>(EVENTS.resultAdded, cb),
+    onCharacterAdded: (cb) => t.listen<Character>(EVENTS.characterAdded, cb),
+    onKeyRejected: (cb) => t.listen<null>(EVENTS.keyRejected, cb),
+  };
+}
