@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { creditsLabel, creditsToUsd, formatCredits, formatElapsed, formatUsd, libraryFile, snippet } from '../src/lib/logic/format';
+import { creditsLabel, formatCredits, formatElapsed, formatUsd, libraryFile, snippet } from '../src/lib/logic/format';
 
 describe('formatting', () => {
   it('formats elapsed time calmly', () => {
@@ -17,7 +17,6 @@ describe('formatting', () => {
     expect(formatCredits(18.5)).toBe('18.5');
     expect(creditsLabel(1)).toBe('1 credit');
     expect(creditsLabel(30)).toBe('30 credits');
-    expect(creditsToUsd(30)).toBe(0.15);
     expect(formatUsd(0.15)).toBe('$0.15');
     expect(formatUsd(49.85)).toBe('$49.85');
     expect(formatUsd(0.001)).toBe('<$0.01');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { findMention, insertMention } from '../src/lib/logic/mentions';
+import { findMention as find, insertMention, type HandleRules } from '../src/lib/logic/mentions';
+
+/** As the core gives them in `AppInfo.rules`. */
+const RULES: HandleRules = { handle_chars: 'A-Za-z0-9_.', handle_max_len: 40 };
+const findMention = (text: string, caret: number) => find(text, caret, RULES);
 
 describe('@handle completion', () => {
   it('finds the handle being typed at the caret', () => {
@@ -39,5 +43,13 @@ describe('@handle completion', () => {
     const r = insertMention(t, q, '@sky_ranger');
     expect(r.text).toBe('with @sky_ranger today');
     expect(r.caret).toBe('with @sky_ranger '.length);
+  });
+
+  it('takes what a handle is made of, and its length, from the rules', () => {
+    const t = 'hi @a-b';
+    expect(findMention(t, t.length)).toBeNull();
+    expect(find(t, t.length, { handle_chars: 'a-z-', handle_max_len: 40 })?.prefix).toBe('a-b');
+    expect(find('@abcdef', 7, { ...RULES, handle_max_len: 5 })).toBeNull();
+    expect(find('@abcde', 6, { ...RULES, handle_max_len: 5 })?.prefix).toBe('abcde');
   });
 });

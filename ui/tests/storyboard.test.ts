@@ -1,54 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { initialForm } from '../src/lib/logic/form';
-import { budgetRule, describeBudget, readNumber, timeBudget } from '../src/lib/logic/storyboard';
+import type { Budget } from '../src/lib/bindings/Budget';
+import { budgetItemKey, describeBudget } from '../src/lib/logic/storyboard';
+import { ModelForm } from '../src/lib/state/modelForm.svelte';
 import { spec } from './catalogue';
+
+/** A budget as `check_input` reports it. */
+const budget = (limit: number, used: number, unit = 's'): Budget => ({ list: 'shots', limit, used, left: Math.round((limit - used) * 1000) / 1000, unit });
 
 describe('storyboard time left', () => {
   const s = spec('sora-2-pro-storyboard');
 
-  it('finds the rule that holds the shots to the length', () => {
-    expect(budgetRule(s, 'shots')?.item_key).toBe('duration');
-    expect(budgetRule(s, 'image_urls')).toBeUndefined();
-    expect(timeBudget(spec('sora-2-text-to-video'), {}, 'prompt')).toBeNull();
+  it('knows which sub-field of the shots the length counts', () => {
+    expect(budgetItemKey(s, 'shots')).toBe('duration');
+    expect(budgetItemKey(s, 'image_urls')).toBeNull();
+    expect(budgetItemKey(spec('sora-2-text-to-video'), 'prompt')).toBeNull();
   });
 
-  it('is the length minus the shots', () => {
-    const v = initialForm(s);
-    v.n_frames = '15';
-    v.shots = [
-      { Scene: 'a', duration: '4' },
-      { Scene: 'b', duration: '2.5' },
-      { Scene: 'c', duration: '' },
+  it('says what is left, full or too long, in plain words', () => {
+    expect(describeBudget(budget(15, 6.5))).toBe('8.5 s left of 15 s');
+    expect(describeBudget(budget(10, 10))).toBe('All 10 s used');
+    expect(describeBudget(budget(10, 13.5))).toBe('3.5 s too long for 10 s');
+    expect(describeBudget(budget(3, 1, ''))).toBe('2 left of 3');
+  });
+
+  it('starts the only shot as long as the video once the check reports the length', () => {
+    const f = new ModelForm(s);
+    expect(f.values.shots).toEqual([{ Scene: '', duration: '' }]);
+    f.budgetsNow([budget(10, 0)]);
+    expect(f.budget('shots')).toEqual(budget(10, 0));
+    expect(f.values.shots).toEqual([{ Scene: '', duration: '10' }]);
+  });
+
+  it('leaves a shot alone once the user has touched it, and more than one shot', () => {
+    const f = new ModelForm(s);
+    f.changed('shots[0].duration');
+    f.budgetsNow([budget(10, 0)]);
+    expect(f.values.shots).toEqual([{ Scene: '', duration: '' }]);
+
+    const g = new ModelForm(s);
+    g.values.shots = [
+      { Scene: 'a', duration: '' },
+      { Scene: 'b', duration: '' },
     ];
-    expect(timeBudget(s, v, 'shots')).toEqual({ limit: 15, used: 6.5, left: 8.5, unit: 's' });
-    expect(describeBudget(timeBudget(s, v, 'shots')!)).toBe('8.5 s left of 15 s');
-  });
-
-  it('says when the shots fill or overflow the video', () => {
-    const v = initialForm(s);
-    expect(describeBudget(timeBudget(s, v, 'shots')!)).toBe('All 10 s used');
-    v.shots = [
-      { Scene: 'a', duration: '8' },
-      { Scene: 'b', duration: '5.5' },
-    ];
-    const b = timeBudget(s, v, 'shots')!;
-    expect(b.left).toBe(-3.5);
-    expect(describeBudget(b)).toBe('3.5 s too long for 10 s');
-  });
-
-  it('uses the default length when none is chosen, and ignores what is no number', () => {
-    const v = initialForm(s);
-    v.n_frames = null;
-    v.shots = [{ Scene: 'a', duration: 'x' }];
-    expect(timeBudget(s, v, 'shots')).toEqual({ limit: 10, used: 0, left: 10, unit: 's' });
-  });
-
-  it('reads numbers as typed', () => {
-    expect(readNumber('2.5')).toBe(2.5);
-    expect(readNumber('2,5')).toBe(2.5);
-    expect(readNumber('3 s')).toBe(3);
-    expect(readNumber('')).toBeNull();
-    expect(readNumber('abc')).toBeNull();
-    expect(readNumber(4)).toBe(4);
+    g.budgetsNow([budget(10, 0)]);
+    expect(g.values.shots).toEqual([
+      { Scene: 'a', duration: '' },
+      { Scene: 'b', duration: '' },
+    ]);
+    expect(g.budget('image_urls')).toBeNull();
   });
 });

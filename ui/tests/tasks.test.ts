@@ -26,6 +26,8 @@ function task(patch: Partial<Task> = {}): Task {
     next_poll_at: null,
     poll_errors: 0,
     demo: false,
+    is_final: false,
+    actions: ['cancel'],
     ...patch,
   };
 }
