@@ -30,11 +30,17 @@ beforeEach(async () => {
   if (info.key.set) await backend.deleteKey();
   await resetServer();
 });
-afterEach(() => {
+afterEach(async () => {
   cleanup();
   transport?.close();
   transport = null;
   localStorage.clear();
+  // Leave no key in the keyring for the next test file.
+  const { url, token } = server();
+  const t = createHttpTransport({ url, token });
+  const api = createStudioApi(t);
+  if ((await api.getAppInfo()).key.set) await api.deleteKey();
+  t.close();
 });
 
 /** The demo (its generation takes seconds), seeded with `many` finished videos. */
@@ -196,6 +202,22 @@ describe('the window', () => {
     expect(msg).toHaveTextContent('flagged');
   });
 
+  // TODO(server): needs `KIE_STUDIO_E2E_PICK` (the files the picker returns, e.g. a beach.jpg and
+  // a portrait.png) in the server's environment (tests/globalSetup.ts); without it the
+  // server's picker returns nothing.
+  it.skip('uploads images and shows their thumbnails', async () => {
+    const user = await startReal();
+    await chooseModel(user, 'sora-2-image-to-video');
+    await user.click(screen.getByTestId('pick-images'));
+    await screen.findByTestId('thumb-1', {}, { timeout: 10000 });
+    expect(screen.getByTestId('thumb-0')).toBeInTheDocument();
+    expect((screen.getByTestId('input-image_urls-0') as HTMLInputElement).value).toMatch(/^https?:\/\/.*beach\.jpg$/);
+    await user.click(screen.getByTestId('add-url'));
+    expect(screen.getByTestId('input-image_urls-2')).toHaveValue('');
+    await user.click(screen.getByTestId('remove-url-0'));
+    expect((screen.getByTestId('input-image_urls-0') as HTMLInputElement).value).toMatch(/portrait\.png$/);
+  });
+
   it('edits a storyboard: add, move, remove shots, with the time left', async () => {
     const user = await startDemo();
     await chooseModel(user, 'sora-2-pro-storyboard');
@@ -203,16 +225,16 @@ describe('the window', () => {
     await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('All 10 s used'));
     await user.clear(screen.getByTestId('shot-0-duration'));
     await user.type(screen.getByTestId('shot-0-duration'), '6');
-    expect(screen.getByTestId('time-left')).toHaveTextContent('4 s left of 10 s');
+    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('4 s left of 10 s'));
     await user.click(screen.getByTestId('add-shot'));
-    expect(screen.getByTestId('shot-1-duration')).toHaveValue('4');
+    await waitFor(() => expect(screen.getByTestId('shot-1-duration')).toHaveValue('4'));
     await user.type(screen.getByTestId('shot-0-scene'), 'First');
     await user.type(screen.getByTestId('shot-1-scene'), 'Second');
     await user.click(screen.getByTestId('move-shot-up-1'));
     expect(screen.getByTestId('shot-0-scene')).toHaveValue('Second');
     expect(screen.getByTestId('shot-1-scene')).toHaveValue('First');
     await user.click(screen.getByTestId('input-n_frames-15'));
-    expect(screen.getByTestId('time-left')).toHaveTextContent('5 s left of 15 s');
+    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('5 s left of 15 s'));
     await user.click(screen.getByTestId('remove-shot-0'));
     expect(screen.getByTestId('shot-0-scene')).toHaveValue('First');
     expect(screen.queryByTestId('shot-1-scene')).toBeNull();
@@ -310,6 +332,10 @@ describe('the window', () => {
     expect(screen.getByTestId('task-1-message')).toHaveTextContent('Not enough credits. Top up at kie.ai, then try again.');
     expect(await screen.findByTestId('form-error')).toHaveTextContent('Not enough credits.');
   });
+
+  // Not ported: a task turns stale only after 6 h running (18 min at the tests' poll scale);
+  // the deleted fake had a `[[stale]]` prompt marker. Needs a server hook that marks a task stale.
+  it.skip('checks a stale task again', () => {});
 
   it('lists characters and removes the key from the settings', async () => {
     const user = await startReal(async (api) => {

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createStudioApi } from '../src/lib/api';
+import { createHttpTransport } from '../src/lib/api/http';
 import {
   formFromInput,
   initialForm,
@@ -9,7 +11,7 @@ import {
   useSegments,
 } from '../src/lib/logic/form';
 import { CATALOGUE, spec } from './catalogue';
-import { validate } from './todoServer';
+import { resetServer, server } from './server';
 
 describe('form state from the catalogue', () => {
   it('fills in every default of text-to-video', () => {
@@ -113,21 +115,35 @@ describe('form state from the catalogue', () => {
   });
 });
 
-// TODO(server): `check_input` of the browser server (the real core) instead of the deleted copy.
-describe.skip('the core accepts every form once filled in', () => {
-  it('passes the backend check once filled in, for every model', () => {
-    const fill: Record<string, Record<string, unknown>> = {
-      'sora-2-text-to-video': { prompt: 'a fox' },
-      'sora-2-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
-      'sora-2-pro-text-to-video': { prompt: 'a fox' },
-      'sora-2-pro-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
-      'sora-2-pro-storyboard': { shots: [{ Scene: 'a fox', duration: '10' }] },
-      'sora-watermark-remover': { video_url: 'https://sora.chatgpt.com/p/s_123' },
-      'sora-2-characters-pro': { origin_task_id: 'abc', character_prompt: 'a fox' },
-    };
-    for (const m of CATALOGUE) {
-      const v = { ...initialForm(m), ...(fill[m.id] as object) };
-      expect(validate(m, toInput(m, v)).problems, m.id).toEqual([]);
+// `check_input` of the real core (the browser server), on the catalogue it serves.
+describe('the core accepts every form once filled in', () => {
+  beforeEach(async () => {
+    await resetServer();
+  });
+
+  it('passes the backend check once filled in, for every model', async () => {
+    const { url, token } = server();
+    const transport = createHttpTransport({ url, token });
+    const api = createStudioApi(transport);
+    try {
+      await api.startDemo();
+      const catalogue = await api.getCatalogue();
+      expect(catalogue.map((m) => m.id).sort()).toEqual(CATALOGUE.map((m) => m.id).sort());
+      const fill: Record<string, Record<string, unknown>> = {
+        'sora-2-text-to-video': { prompt: 'a fox' },
+        'sora-2-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
+        'sora-2-pro-text-to-video': { prompt: 'a fox' },
+        'sora-2-pro-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
+        'sora-2-pro-storyboard': { shots: [{ Scene: 'a fox', duration: '10' }] },
+        'sora-watermark-remover': { video_url: 'https://sora.chatgpt.com/p/s_123' },
+        'sora-2-characters-pro': { origin_task_id: 'abc', character_prompt: 'a fox' },
+      };
+      for (const m of catalogue) {
+        const v = { ...initialForm(m), ...(fill[m.id] as object) };
+        expect((await api.checkInput({ model: m.id, input: toInput(m, v) })).problems, m.id).toEqual([]);
+      }
+    } finally {
+      transport.close();
     }
   });
 });

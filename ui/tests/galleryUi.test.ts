@@ -7,13 +7,18 @@ import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../src/App.svelte';
+import type { ResultQuery } from '../src/lib/bindings/ResultQuery';
 import { createStudioApi, type StudioApi } from '../src/lib/api';
 import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import Gallery from '../src/lib/components/Gallery.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { resetServer, seedDemoLibrary, server } from './server';
-import { resultQuery } from './todoServer';
+
+/** A whole `ResultQuery` (newest first, one page) with `patch` applied. */
+function resultQuery(patch: Partial<ResultQuery> = {}): ResultQuery {
+  return { favourites_only: false, sort: 'date', desc: true, limit: 120, offset: 0, ...patch };
+}
 
 const JPEG = btoa(String.fromCharCode(0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46));
 
@@ -469,7 +474,8 @@ describe('the characters screen', () => {
 
   it('makes a character from a chosen video', async () => {
     const user = await openCharacters();
-    await user.click(screen.getByTestId('character-make'));
+    // Offered once the catalogue (with the characters model) is in.
+    await user.click(await screen.findByTestId('character-make'));
     const picker = await screen.findByTestId('origin-video-picker');
     const first = await waitFor(() => {
       const b = picker.querySelector<HTMLElement>('[data-testid^="origin-video-"]:not([data-testid="origin-video-picker"])');

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { waitFor } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStudioApi } from '../src/lib/api';
+import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { RULES, stubApi } from './stubApi';
-import { createFastFake } from './todoServer';
+import { resetServer, server } from './server';
 
 function withInfo(mediaBase: string | null): Studio {
   const s = new Studio(stubApi().api);
@@ -42,21 +45,36 @@ describe('media URLs', () => {
   });
 });
 
-// TODO(server): against the browser server (a demo task's whole life, events and balance).
-describe.skip('the live queue', () => {
+// A task's whole life on the real core (the browser server, on its own Kie simulator).
+describe('the live queue', () => {
+  let transport: HttpTransport | null = null;
+  beforeEach(async () => {
+    await resetServer();
+  });
+  afterEach(async () => {
+    // The keyring outlives a reset: leave no key behind.
+    const { url, token } = server();
+    const api = createStudioApi(createHttpTransport({ url, token }));
+    if ((await api.getAppInfo()).key.set) await api.deleteKey();
+    transport?.close();
+    transport = null;
+  });
+
   it('follows tasks through events and keeps a late, older record from moving one backwards', async () => {
-    const backend = createFastFake({ demo: true });
+    const { url, token, sim_key } = server();
+    transport = createHttpTransport({ url, token });
+    const backend = createStudioApi(transport);
+    await backend.setKey({ key: sim_key });
     const s = new Studio(backend);
     await s.init();
+    await waitFor(() => expect(s.balance).not.toBeNull());
+    const before = s.balance!.credits;
     const t = await backend.submitTask({ model: 'sora-2-text-to-video', input: { prompt: 'a fox' } });
-    await new Promise((r) => setTimeout(r, 600));
-    const done = s.tasks.find((x) => x.id === t.id)!;
-    expect(done.status).toBe('succeeded');
+    await waitFor(() => expect(s.tasks.find((x) => x.id === t.id)?.status).toBe('succeeded'), { timeout: 10000 });
     s.taskChanged({ ...t, status: 'running', updated_at: 0 });
     expect(s.tasks.find((x) => x.id === t.id)!.status).toBe('succeeded');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(s.balance?.credits).toBe(9970);
-    expect(s.posters[t.id]).toMatch(/^posters\//);
+    await waitFor(() => expect(s.balance?.credits).toBe(before - 30), { timeout: 10000 });
+    await waitFor(() => expect(s.posters[t.id]).toMatch(/^posters\//), { timeout: 10000 });
     s.dispose();
   });
 });

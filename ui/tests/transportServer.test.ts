@@ -15,6 +15,11 @@ beforeEach(async () => {
   await resetServer();
   transport = createHttpTransport({ url: server().url, token: server().token, retryMs: 100 });
   api = createStudioApi(transport);
+  // The keyring outlives a reset: start without a key.
+  if ((await api.getAppInfo()).key.set) {
+    await api.deleteKey();
+    await resetServer();
+  }
 });
 
 afterEach(() => transport.close());

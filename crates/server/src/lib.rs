@@ -276,7 +276,13 @@ async fn test_reset(State(s): State<Arc<Shared>>) -> Response {
     s.app.close();
     let cfg = s.app.config();
     let dirs: Vec<PathBuf> = vec![cfg.library.root().to_path_buf(), cfg.demo_library().root().to_path_buf()];
-    let done = tokio::task::spawn_blocking(move || dirs.iter().try_for_each(|d| empty_dir(d))).await;
+    let store = cfg.key_store();
+    let done = tokio::task::spawn_blocking(move || {
+        // A key saved by an earlier test goes too (the server runs with a keyring entry of its own).
+        let _ = store.delete();
+        dirs.iter().try_for_each(|d| empty_dir(d))
+    })
+    .await;
     match done {
         Ok(Ok(())) => Json(json!({})).into_response(),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, ApiError::new(ApiErrorCode::Io, e.to_string())),
