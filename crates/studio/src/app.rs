@@ -22,6 +22,7 @@ use crate::characters::{self, Character, NewCharacter};
 use crate::error::StudioError;
 use crate::events::StudioEvent;
 use crate::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail};
+use crate::keys::KeyStatus;
 use crate::library::{self, ResultQuery, ResultRow};
 use crate::payloads::{
     AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress, UploadedImage,
@@ -140,14 +141,23 @@ impl App {
         lock(&self.open).as_ref().map(|o| o.session.mode())
     }
 
+    /// The key in use, if any: `KIE_API_KEY`, else the keyring (read off the async workers).
+    async fn saved_key(&self) -> Result<Option<ApiKey>, StudioError> {
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        Ok(blocking("Reading the keyring", move || cfg.load_key(|n| env(n))).await?.map(|(key, _)| key))
+    }
+
+    /// What the window may know about the key (read off the async workers).
+    async fn key_status(&self) -> Result<KeyStatus, StudioError> {
+        let (cfg, env) = (self.cfg.clone(), self.env.clone());
+        blocking("Reading the keyring", move || Ok(cfg.key_status(|n| env(n)))).await
+    }
+
     /// With a key (`KIE_API_KEY` or the keyring), open the real library and start its poller,
     /// which resumes whatever the last run left unfinished. Without one, nothing is opened
     /// (the window shows the welcome screen). Must run inside a Tokio runtime.
     pub async fn open_with_saved_key(&self) -> Result<bool, StudioError> {
-        let (cfg, env) = (self.cfg.clone(), self.env.clone());
-        let Some((key, _)) = blocking("A background job", move || cfg.load_key(|n| env(n))).await? else {
-            return Ok(false);
-        };
+        let Some(key) = self.saved_key().await? else { return Ok(false) };
         self.install(Session::open_real(&self.cfg, key)?);
         Ok(true)
     }
@@ -157,10 +167,7 @@ impl App {
     /// start its poller or media server: the caller polls with `studio.poller().run(Until::…)` and
     /// exits. Without a key nothing is opened (`Ok(false)`).
     pub async fn open_real_with_saved_key_unstarted(&self) -> Result<bool, StudioError> {
-        let (cfg, env) = (self.cfg.clone(), self.env.clone());
-        let Some((key, _)) = blocking("A background job", move || cfg.load_key(|n| env(n))).await? else {
-            return Ok(false);
-        };
+        let Some(key) = self.saved_key().await? else { return Ok(false) };
         self.open_real_unstarted(key)?;
         Ok(true)
     }
@@ -203,21 +210,9 @@ impl App {
     // ---- the surface's commands (surface.rs), in its order ----
 
     pub async fn get_app_info(&self) -> Result<AppInfo, StudioError> {
-        let (cfg, env) = (self.cfg.clone(), self.env.clone());
-        let key = blocking("A background job", move || Ok(cfg.key_status(|n| env(n)))).await?;
+        let key = self.key_status().await?;
         let open = lock(&self.open);
-        Ok(match open.as_ref() {
-            Some(o) => o.session.app_info(key),
-            None => AppInfo {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                ready: false,
-                demo: false,
-                library_path: self.cfg.library.root().display().to_string(),
-                media_base: None,
-                key,
-                rules: crate::payloads::Rules::current(),
-            },
-        })
+        Ok(crate::session::app_info(&self.cfg, open.as_ref().map(|o| &o.session), key))
     }
 
     pub async fn set_key(&self, key: String) -> Result<KeyCheck, StudioError> {
@@ -228,10 +223,8 @@ impl App {
 
     pub async fn delete_key(&self) -> Result<AppInfo, StudioError> {
         let store = self.cfg.key_store();
-        blocking("A background job", move || Ok(store.delete()?)).await?;
-        let (cfg, env) = (self.cfg.clone(), self.env.clone());
-        let still_set = blocking("A background job", move || Ok(cfg.key_status(|n| env(n)).set)).await?;
-        if self.mode() == Some(Mode::Real) && !still_set {
+        blocking("Removing the key", move || Ok(store.delete()?)).await?;
+        if self.mode() == Some(Mode::Real) && !self.key_status().await?.set {
             self.close();
         }
         self.get_app_info().await
@@ -295,7 +288,7 @@ impl App {
             Some(paths) => paths.clone(),
             None => {
                 let host = self.host.clone();
-                let picked = blocking("A background job", move || {
+                let picked = blocking("Choosing files", move || {
                     Ok(host.pick_files("Choose images", "Images (JPEG, PNG, WebP)", uploads::IMAGE_EXTENSIONS))
                 })
                 .await?;
@@ -305,7 +298,7 @@ impl App {
                 }
             }
         };
-        let images = blocking("A background job", move || uploads::check_images(&paths)).await?;
+        let images = blocking("Checking the images", move || uploads::check_images(&paths)).await?;
         let mut uploaded = Vec::with_capacity(images.len());
         for img in &images {
             let sink = on_progress.clone();
@@ -367,7 +360,7 @@ impl App {
 
     pub async fn get_result(&self, id: i64) -> Result<ResultDetail, StudioError> {
         let studio = self.studio()?;
-        blocking("A background job", move || gallery::result_detail(studio.db(), studio.paths(), id)).await
+        blocking("Reading the result", move || gallery::result_detail(studio.db(), studio.paths(), id)).await
     }
 
     pub async fn set_favourite(&self, id: i64, favourite: bool) -> Result<ResultRow, StudioError> {
@@ -381,7 +374,7 @@ impl App {
 
     pub async fn delete_result(&self, id: i64) -> Result<ResultRow, StudioError> {
         let studio = self.studio()?;
-        blocking("A background job", move || gallery::delete_result_and_files(studio.db(), studio.paths(), id)).await
+        blocking("Deleting the result", move || gallery::delete_result_and_files(studio.db(), studio.paths(), id)).await
     }
 
     pub async fn export_result(&self, id: i64) -> Result<Option<Exported>, StudioError> {
@@ -390,14 +383,13 @@ impl App {
             Some(dir) => dir.clone(),
             None => {
                 let host = self.host.clone();
-                match blocking("A background job", move || Ok(host.pick_folder("Export to folder"))).await? {
+                match blocking("Choosing a folder", move || Ok(host.pick_folder("Export to folder"))).await? {
                     Some(dir) => dir,
                     None => return Ok(None),
                 }
             }
         };
-        blocking("A background job", move || gallery::export_result(studio.db(), studio.paths(), id, &dir).map(Some))
-            .await
+        blocking("Exporting", move || gallery::export_result(studio.db(), studio.paths(), id, &dir).map(Some)).await
     }
 
     pub async fn reveal_result(&self, id: i64) -> Result<(), StudioError> {
@@ -406,7 +398,7 @@ impl App {
         let rel = row.path.ok_or_else(|| StudioError::Refused("This result has no file.".into()))?;
         let path = studio.paths().resolve(&rel)?;
         let host = self.host.clone();
-        blocking("A background job", move || {
+        blocking("Opening the file manager", move || {
             host.reveal(&path).map_err(|e| StudioError::Io {
                 context: "Could not open the file manager".into(),
                 source: std::io::Error::other(e),
@@ -423,17 +415,17 @@ impl App {
             .decode(data)
             .map_err(|_| StudioError::Refused("The poster was not valid base64.".into()))?;
         let studio = self.studio()?;
-        blocking("A background job", move || gallery::save_poster(studio.db(), studio.paths(), id, &bytes)).await
+        blocking("Saving the poster", move || gallery::save_poster(studio.db(), studio.paths(), id, &bytes)).await
     }
 
     pub async fn library_health(&self) -> Result<Health, StudioError> {
         let studio = self.studio()?;
-        blocking("A background job", move || gallery::health(studio.db(), studio.paths())).await
+        blocking("Checking the library", move || gallery::health(studio.db(), studio.paths())).await
     }
 
     pub async fn rescan_library(&self) -> Result<Rescan, StudioError> {
         let studio = self.studio()?;
-        blocking("A background job", move || gallery::rescan(studio.db(), studio.paths(), studio.now_ms())).await
+        blocking("Rescanning the library", move || gallery::rescan(studio.db(), studio.paths(), studio.now_ms())).await
     }
 }
 

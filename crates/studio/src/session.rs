@@ -310,18 +310,18 @@ impl Session {
     pub fn root(&self) -> &Path {
         self.studio.paths().root()
     }
+}
 
-    /// What the window needs to know, with this session open.
-    pub fn app_info(&self, key: KeyStatus) -> AppInfo {
-        AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            ready: true,
-            demo: self.is_demo(),
-            library_path: self.root().display().to_string(),
-            media_base: self.media.as_ref().map(|m| m.base().to_string()),
-            key,
-            rules: crate::payloads::Rules::current(),
-        }
+/// What the window needs to know, with `open` open (or none: the welcome screen).
+pub fn app_info(cfg: &SessionConfig, open: Option<&Session>, key: KeyStatus) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        ready: open.is_some(),
+        demo: open.is_some_and(Session::is_demo),
+        library_path: open.map_or(cfg.library.root(), Session::root).display().to_string(),
+        media_base: open.and_then(|s| s.media.as_ref()).map(|m| m.base().to_string()),
+        key,
+        rules: crate::payloads::Rules::current(),
     }
 }
 
@@ -460,7 +460,7 @@ mod tests {
         assert_eq!(session.mode(), Mode::Real);
         assert_eq!(session.root(), dir.path().join("lib"));
         let none = |_: &str| None;
-        let info = session.app_info(cfg.key_status(none));
+        let info = app_info(&cfg, Some(&session), cfg.key_status(none));
         assert!(info.ready && !info.demo);
         assert_eq!(info.key.last4.as_deref(), Some("1234"));
         session.start();

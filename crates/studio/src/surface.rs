@@ -252,6 +252,14 @@ macro_rules! surface {
             }),*]
         }
 
+        /// An event's name on the wire, by its name in code.
+        fn event_name(key: &str) -> Option<&'static str> {
+            match key {
+                $(stringify!($ekey) => Some($ename),)*
+                _ => None,
+            }
+        }
+
         /// Runs a command by name with its JSON arguments: what every transport calls.
         pub async fn dispatch(app: &App, name: &str, args: Value, channels: &dyn Channels) -> Result<Value, ApiError> {
             let mut args = match args {
@@ -368,8 +376,7 @@ pub fn app_event(event: &StudioEvent) -> Option<(&'static str, Value)> {
         StudioEvent::KeyRejected => ("key_rejected", Ok(Value::Null)),
         StudioEvent::DownloadProgress { .. } => return None,
     };
-    let name = events().into_iter().find(|e| e.key == key).map(|e| e.name)?;
-    Some((name, payload.ok()?))
+    Some((event_name(key)?, payload.ok()?))
 }
 
 #[cfg(test)]
@@ -391,5 +398,15 @@ mod tests {
         }
         let names: std::collections::HashSet<_> = COMMAND_NAMES.iter().collect();
         assert_eq!(names.len(), COMMAND_NAMES.len(), "a command is declared twice");
+    }
+
+    #[test]
+    fn core_events_become_app_events_by_their_declared_names() {
+        assert_eq!(app_event(&StudioEvent::KeyRejected), Some(("studio://key-rejected", Value::Null)));
+        let progress = StudioEvent::DownloadProgress { task_id: 1, idx: 0, done: 1, total: None };
+        assert_eq!(app_event(&progress), None, "progress goes to channels");
+        for e in events() {
+            assert_eq!(event_name(e.key), Some(e.name));
+        }
     }
 }
