@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Budget } from '../src/lib/bindings/Budget';
-import { budgetItemKey, describeBudget } from '../src/lib/logic/storyboard';
+import { describeBudget } from '../src/lib/logic/storyboard';
 import { ModelForm } from '../src/lib/state/modelForm.svelte';
 import { spec } from './catalogue';
 
 /** A budget as `check_input` reports it. */
-const budget = (limit: number, used: number, unit = 's'): Budget => ({ list: 'shots', limit, used, left: Math.round((limit - used) * 1000) / 1000, unit });
+const budget = (limit: number, used: number, unit = 's'): Budget => ({ list: 'shots', item_key: 'duration', limit, used, left: Math.round((limit - used) * 1000) / 1000, unit });
 
 describe('storyboard time left', () => {
   const s = spec('sora-2-pro-storyboard');
-
-  it('knows which sub-field of the shots the length counts', () => {
-    expect(budgetItemKey(s, 'shots')).toBe('duration');
-    expect(budgetItemKey(s, 'image_urls')).toBeNull();
-    expect(budgetItemKey(spec('sora-2-text-to-video'), 'prompt')).toBeNull();
-  });
 
   it('says what is left, full or too long, in plain words', () => {
     expect(describeBudget(budget(15, 6.5))).toBe('8.5 s left of 15 s');

@@ -1,6 +1,6 @@
 // The HTTP transport and the generated client against the real browser server (the core in
 // Rust, started by globalSetup.ts): a call, a rejection, an app-wide event and the progress
-// channel, end to end. The window's own tests over the server come later (TODO(server)).
+// channel, end to end. The window's own tests run over the same server (app, galleryUi, studio).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStudioApi, type StudioApi } from '../src/lib/api';
 import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
@@ -38,7 +38,7 @@ describe('the generated client over HTTP, against the core', () => {
     expect(info.rules.usd_per_credit).toBeGreaterThan(0);
     await expect(api.listTasks({ limit: 5 })).rejects.toMatchObject({ code: 'not_ready' });
     const check = await api.checkInput({ model: 'sora-2-pro-storyboard', input: { n_frames: '15', shots: [{ Scene: 'a', duration: 4 }] } });
-    expect(check.budgets).toEqual([{ list: 'shots', limit: 15, used: 4, left: 11, unit: 's' }]);
+    expect(check.budgets).toEqual([{ list: 'shots', item_key: 'duration', limit: 15, used: 4, left: 11, unit: 's' }]);
   });
 
   it('brings a demo task through events and the progress channel', async () => {

@@ -743,6 +743,8 @@ mod tests {
 pub struct Budget {
     /// The list field.
     pub list: String,
+    /// The sub-field of its items that the total counts (a shot's `duration`).
+    pub item_key: String,
     /// The total allowed (e.g. the video's length).
     pub limit: f64,
     /// What the items add up to so far (items not yet a number count as 0).
@@ -782,7 +784,14 @@ pub fn budgets(spec: &ModelSpec, input: &Map<String, Value>) -> Vec<Budget> {
             .and_then(|i| i.field(item_key))
             .and_then(|f| f.unit.clone())
             .unwrap_or_default();
-        out.push(Budget { list: list.clone(), limit: lim, used: round(used), left: round(lim - used), unit });
+        out.push(Budget {
+            list: list.clone(),
+            item_key: item_key.clone(),
+            limit: lim,
+            used: round(used),
+            left: round(lim - used),
+            unit,
+        });
     }
     out
 }

@@ -767,3 +767,29 @@ fn a_broken_added_model_is_refused() {
     let err = Catalogue::from_json(&json).unwrap_err();
     assert!(err.to_string().contains("resolution"), "{err}");
 }
+
+#[test]
+fn budgets_say_how_much_of_the_storyboard_is_used_and_left() {
+    use kie::validate::budgets;
+    let b = budgets(spec(STORYBOARD), &storyboard("10", &[4.0, 5.0]));
+    assert_eq!(b.len(), 1, "{b:?}");
+    let b = &b[0];
+    assert_eq!((b.list.as_str(), b.item_key.as_str(), b.unit.as_str()), ("shots", "duration", "s"));
+    assert_eq!((b.limit, b.used, b.left), (10.0, 9.0, 1.0));
+
+    // Over the total: `left` goes negative. Amounts typed as text count; blanks and nonsense do not.
+    let over = obj(
+        json!({"n_frames": "10", "shots": [{"duration": 6}, {"duration": "5.5"}, {"duration": ""}, {"duration": "x"}]}),
+    );
+    let b = &budgets(spec(STORYBOARD), &over)[0];
+    assert_eq!((b.used, b.left), (11.5, -1.5));
+
+    // No length chosen yet: the field's default is the total.
+    let default = spec(STORYBOARD).field("n_frames").and_then(|f| f.default.clone()).expect("a default length");
+    let default: f64 = default.as_str().map_or_else(|| default.as_f64(), |s| s.parse().ok()).unwrap();
+    let b = &budgets(spec(STORYBOARD), &obj(json!({"shots": shots(&[2.5])})))[0];
+    assert_eq!((b.limit, b.used, b.left), (default, 2.5, default - 2.5));
+
+    // A model with no held total has no budget.
+    assert!(budgets(spec(T2V), &obj(json!({"prompt": "a fox"}))).is_empty());
+}

@@ -10,6 +10,10 @@ export type Budget = {
  */
 list: string, 
 /**
+ * The sub-field of its items that the total counts (a shot's `duration`).
+ */
+item_key: string, 
+/**
  * The total allowed (e.g. the video's length).
  */
 limit: number, 

@@ -7,7 +7,6 @@ import type { Character } from '../bindings/Character';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { Problem } from '../bindings/Problem';
 import type { UploadedImage } from '../bindings/UploadedImage';
-import { budgetItemKey } from '../logic/storyboard';
 import { addCharacterId, CHARACTER_ID_FIELD, type AddIdOutcome } from '../logic/characters';
 import { formatPlain, initialForm, type FormValues } from '../logic/form';
 import { childPath, fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
@@ -113,9 +112,9 @@ export class ModelForm {
   budgetsNow(budgets: Budget[]): void {
     this.budgets = budgets;
     for (const b of budgets) {
-      const key = budgetItemKey(this.spec, b.list);
+      const key = b.item_key;
       const items = this.values[b.list];
-      if (key === null || b.limit <= 0 || !Array.isArray(items) || items.length !== 1) continue;
+      if (b.limit <= 0 || !Array.isArray(items) || items.length !== 1) continue;
       const first = items[0];
       if (!first || typeof first !== 'object' || Array.isArray(first) || first[key] !== '') continue;
       if (this.touched.includes(childPath(childPath(b.list, 0), key))) continue;
