@@ -103,11 +103,17 @@ impl<'a> Journal<'a> {
         Ok(task)
     }
 
-    /// Poll a stale task again now.
+    /// Poll a stale task (or one whose files did not arrive) again now. For a task whose
+    /// outcome is unknown, nothing can be asked: it is returned as it stands.
     pub fn check_again(self, id: i64) -> Result<Task, StudioError> {
         let studio = self.studio;
         let now = studio.now_ms();
         let task = tasks::get(studio.db(), id)?;
+        // Without a Kie id there is nothing to ask Kie: the task as it stands is the answer
+        // (the window then says where to look in the user's Kie account).
+        if task.status == TaskStatus::OutcomeUnknown {
+            return Ok(task);
+        }
         let task = if task.stale { tasks::mark_stale(studio.db(), id, false, now)? } else { task };
         let pending_download = task.status == TaskStatus::Succeeded && !task.downloads_done;
         if task.status != TaskStatus::Running && !pending_download {

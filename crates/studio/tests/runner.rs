@@ -290,3 +290,36 @@ async fn cancel_stops_tracking() {
     assert_eq!(tasks::get(studio.db(), t.id).unwrap().status, TaskStatus::Cancelled, "not polled");
     assert_eq!(studio.client().running_tasks(), 0);
 }
+
+/// The buttons the window shows (`Task::actions`) and what the journal accepts agree: an
+/// offered "check again" is never refused, and for an unknown outcome it changes nothing.
+#[tokio::test]
+async fn an_offered_check_again_is_never_refused() {
+    use studio::tasks::TaskAction;
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open_studio(&sim, dir.path());
+    let now = studio.now_ms();
+    let db = studio.db();
+    let new = || tasks::insert_submitting(db, "sora-2-text-to-video", &Map::new(), None, false, now).unwrap();
+    let kie_id = |n: u32| format!("{n:032x}");
+    let submitting = new();
+    let running = tasks::mark_submitted(db, new().id, &kie_id(1), now).unwrap();
+    let stale =
+        tasks::mark_stale(db, tasks::mark_submitted(db, new().id, &kie_id(2), now).unwrap().id, true, now).unwrap();
+    let failed = tasks::mark_rejected(db, new().id, "insufficient_credits", "no credits", now).unwrap();
+    let unknown = tasks::mark_outcome_unknown(db, new().id, "outcome_unknown", "lost", now).unwrap();
+    let cancelled =
+        tasks::mark_cancelled(db, tasks::mark_submitted(db, new().id, &kie_id(3), now).unwrap().id, now).unwrap();
+    for t in [submitting, running, stale, failed, unknown.clone(), cancelled] {
+        if t.actions.contains(&TaskAction::CheckAgain) {
+            let again = studio.journal().check_again(t.id);
+            assert!(again.is_ok(), "{:?} offers check again but it was refused: {again:?}", t.status);
+        }
+    }
+    assert!(unknown.actions.contains(&TaskAction::CheckAgain));
+    let again = studio.journal().check_again(unknown.id).unwrap();
+    assert_eq!(again, tasks::get(db, unknown.id).unwrap());
+    assert_eq!((again.status, again.next_poll_at), (TaskStatus::OutcomeUnknown, None), "nothing scheduled");
+    assert_eq!(sim.stats().creates_received, 0, "nothing sent");
+}
