@@ -7,35 +7,10 @@ import TaskItem from '../src/lib/components/TaskItem.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { stubApi } from './stubApi';
+import { taskRow } from './taskRow';
 
 function task(patch: Partial<Task> = {}): Task {
-  return {
-    id: 7,
-    model: 'sora-2-text-to-video',
-    input: { prompt: 'a fox' },
-    status: 'running',
-    kie_task_id: 'k7',
-    kie_state: 'waiting',
-    progress: null,
-    created_at: 1_000,
-    submitted_at: 1_500,
-    updated_at: 2_000,
-    finished_at: null,
-    fail_code: null,
-    fail_message: null,
-    error_code: null,
-    credits_estimated: 30,
-    credits_consumed: null,
-    result_json: null,
-    downloads_done: false,
-    stale: false,
-    next_poll_at: null,
-    poll_errors: 0,
-    demo: false,
-    is_final: false,
-    actions: [],
-    ...patch,
-  };
+  return taskRow({ id: 7, kie_task_id: 'k7', progress: null, actions: [], ...patch });
 }
 
 function show(t: Task, answers: Record<string, unknown> = {}) {

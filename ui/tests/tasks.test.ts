@@ -1,36 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../src/lib/bindings/Task';
+import { taskRow } from './taskRow';
 import { describeTask, sortTasks, taskCost, taskElapsed, taskSubject, upsertTask } from '../src/lib/logic/tasks';
 
-function task(patch: Partial<Task> = {}): Task {
-  return {
-    id: 1,
-    model: 'sora-2-text-to-video',
-    input: { prompt: 'a fox' },
-    status: 'running',
-    kie_task_id: 'k1',
-    kie_state: 'waiting',
-    progress: 0,
-    created_at: 1_000,
-    submitted_at: 1_500,
-    updated_at: 2_000,
-    finished_at: null,
-    fail_code: null,
-    fail_message: null,
-    error_code: null,
-    credits_estimated: 30,
-    credits_consumed: null,
-    result_json: null,
-    downloads_done: false,
-    stale: false,
-    next_poll_at: null,
-    poll_errors: 0,
-    demo: false,
-    is_final: false,
-    actions: ['cancel'],
-    ...patch,
-  };
-}
+const task = taskRow;
 
 describe('a task in plain words', () => {
   it('names every state', () => {

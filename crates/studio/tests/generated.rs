@@ -6,7 +6,9 @@
 //!   event;
 //! - `src-tauri/commands.json`: the command list the shell's build script turns into one
 //!   permission per command, and `src-tauri/capabilities/default.json`, which grants them;
-//! - the command and event tables in `docs/ipc.md`.
+//! - the command and event tables in `docs/ipc.md`;
+//! - `ui/tests/fixtures/catalogue.json`: the catalogue as `get_catalogue` serves it (serde's
+//!   defaults filled in), for the UI's pure-logic tests.
 //!
 //! The test fails when a committed file differs. To update them all:
 //! `KIE_UPDATE_GENERATED=1 cargo test -p studio --test generated`.
@@ -234,21 +236,14 @@ fn with_tables(doc: &str) -> String {
 
 /// Every `.ts` file under `dir`, by its path relative to `dir`.
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|x| x == "ts") {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-                out.insert(rel, std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
-    out
+    studio::paths::files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "ts"))
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
 }
 
 fn update() -> bool {
@@ -322,6 +317,12 @@ fn ipc_doc_tables_are_current() {
         assert!(fresh.contains(&format!("| `{c}` |")), "{c}");
     }
     check_file("docs/ipc.md", &fresh);
+}
+
+#[test]
+fn ui_catalogue_fixture_is_current() {
+    let models = &kie::catalogue::Catalogue::builtin().models;
+    check_file("ui/tests/fixtures/catalogue.json", &(serde_json::to_string_pretty(models).unwrap() + "\n"));
 }
 
 /// The error codes are one Rust enum; the TypeScript union has exactly its names.
