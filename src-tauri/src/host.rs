@@ -25,8 +25,10 @@ impl TauriHost {
 }
 
 impl studio::Host for TauriHost {
-    fn pick_files(&self, title: &str, filter_name: &str, extensions: &[&str]) -> Option<Vec<PathBuf>> {
-        let files = self.dialog(title).add_filter(filter_name, extensions).blocking_pick_files()?;
+    fn pick_files(&self, pick: &studio::uploads::FilePick) -> Option<Vec<PathBuf>> {
+        let extensions: Vec<&str> = pick.extensions.iter().map(String::as_str).collect();
+        let dialog = self.dialog(&pick.title).add_filter(&pick.filter_name, &extensions);
+        let files = if pick.multiple { dialog.blocking_pick_files()? } else { vec![dialog.blocking_pick_file()?] };
         Some(files.into_iter().filter_map(|f| f.into_path().ok()).collect())
     }
 

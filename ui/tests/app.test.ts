@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
 import { createStudioApi, type StudioApi } from '../src/lib/api';
 import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
-import { useSegments } from '../src/lib/logic/form';
+import { initialForm, toInput, useSegments } from '../src/lib/logic/form';
+import { CATALOGUE } from './catalogue';
 import { resetServer, seedDemoLibrary, server, simFault } from './server';
 
 let backend: StudioApi;
@@ -104,13 +105,19 @@ describe('the window', () => {
   it('renders the form of every model from the catalogue', async () => {
     const user = await startDemo();
     const catalogue = await backend.getCatalogue();
-    expect(catalogue).toHaveLength(7);
+    expect(catalogue).toHaveLength(CATALOGUE.length);
     for (const model of catalogue) {
       await chooseModel(user, model.id);
       const form = screen.getByTestId('model-form');
       expect(form).toHaveTextContent(model.name);
-      if (model.fields.some((f) => f.advanced)) await user.click(within(form).getByTestId('more-options'));
-      for (const f of model.fields) {
+      // Fields the core hides for the starting values are not drawn (and come back when they apply).
+      const { hidden } = await backend.checkInput({ model: model.id, input: toInput(model, initialForm(model)) });
+      const shown = model.fields.filter((f) => !hidden.includes(f.name));
+      await waitFor(() => {
+        for (const name of hidden) expect(within(form).queryByTestId(`field-${name}`), `${model.id}.${name} hidden`).toBeNull();
+      });
+      if (shown.some((f) => f.advanced)) await user.click(within(form).getByTestId('more-options'));
+      for (const f of shown) {
         const field = within(form).getByTestId(`field-${f.name}`);
         expect(field, `${model.id}.${f.name}`).toHaveTextContent(f.label);
         if (['text', 'textarea', 'url', 'number', 'toggle'].includes(f.widget)) {
@@ -202,39 +209,60 @@ describe('the window', () => {
     expect(msg).toHaveTextContent('flagged');
   });
 
-  // TODO(server): needs `KIE_STUDIO_E2E_PICK` (the files the picker returns, e.g. a beach.jpg and
-  // a portrait.png) in the server's environment (tests/globalSetup.ts); without it the
-  // server's picker returns nothing.
-  it.skip('uploads images and shows their thumbnails', async () => {
+  // The server's picker returns tests/fixtures/uploads (`KIE_STUDIO_E2E_PICK` in
+  // tests/globalSetup.ts): for each field, the files of the kind it takes, one for a single link.
+  it('uploads images and shows their thumbnails', async () => {
     const user = await startReal();
-    await chooseModel(user, 'sora-2-image-to-video');
-    await user.click(screen.getByTestId('pick-images'));
+    await chooseModel(user, 'grok-imagine/image-to-video');
+    await user.click(screen.getByTestId('pick-image_urls'));
     await screen.findByTestId('thumb-1', {}, { timeout: 10000 });
     expect(screen.getByTestId('thumb-0')).toBeInTheDocument();
-    expect((screen.getByTestId('input-image_urls-0') as HTMLInputElement).value).toMatch(/^https?:\/\/.*beach\.jpg$/);
+    const first = (screen.getByTestId('input-image_urls-0') as HTMLInputElement).value;
+    expect(first).toMatch(/^https?:\/\/.*\.jpg$/);
+    expect(screen.getByText(/beach\.jpg/)).toBeInTheDocument();
     await user.click(screen.getByTestId('add-url'));
     expect(screen.getByTestId('input-image_urls-2')).toHaveValue('');
     await user.click(screen.getByTestId('remove-url-0'));
-    expect((screen.getByTestId('input-image_urls-0') as HTMLInputElement).value).toMatch(/portrait\.png$/);
+    expect((screen.getByTestId('input-image_urls-0') as HTMLInputElement).value).toMatch(/\.png$/);
+  });
+
+  it('uploads a clip and a sound for references, and a picture for a single link', async () => {
+    const user = await startReal();
+    await chooseModel(user, 'bytedance/seedance-2');
+    await user.click(screen.getByTestId('pick-reference_video_urls'));
+    await waitFor(() => expect(screen.getByTestId('thumb-0')).toHaveAttribute('data-kind', 'video'), { timeout: 10000 });
+    expect((screen.getByTestId('input-reference_video_urls-0') as HTMLInputElement).value).toMatch(/\.mp4$/);
+    expect(screen.getByText(/2 s · MP4/)).toBeInTheDocument();
+    await user.click(screen.getByTestId('pick-reference_audio_urls'));
+    await waitFor(() => expect((screen.getByTestId('input-reference_audio_urls-0') as HTMLInputElement).value).toMatch(/\.wav$/), {
+      timeout: 10000,
+    });
+    await chooseModel(user, 'hailuo/2-3-image-to-video-pro');
+    await user.click(screen.getByTestId('pick-image_url'));
+    await waitFor(() => expect((screen.getByTestId('input-image_url') as HTMLInputElement).value).toMatch(/\.jpg$/), {
+      timeout: 10000,
+    });
+    expect(screen.getByTestId('thumb-image_url').tagName).toBe('IMG');
   });
 
   it('edits a storyboard: add, move, remove shots, with the time left', async () => {
     const user = await startDemo();
     await chooseModel(user, 'sora-2-pro-storyboard');
-    await waitFor(() => expect(screen.getByTestId('shot-0-duration')).toHaveValue('10'));
-    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('All 10 s used'));
+    // The first shot starts as long as the video (15 s by default).
+    await waitFor(() => expect(screen.getByTestId('shot-0-duration')).toHaveValue('15'));
+    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('All 15 s used'));
     await user.clear(screen.getByTestId('shot-0-duration'));
     await user.type(screen.getByTestId('shot-0-duration'), '6');
-    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('4 s left of 10 s'));
+    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('9 s left of 15 s'));
     await user.click(screen.getByTestId('add-shot'));
-    await waitFor(() => expect(screen.getByTestId('shot-1-duration')).toHaveValue('4'));
+    await waitFor(() => expect(screen.getByTestId('shot-1-duration')).toHaveValue('9'));
     await user.type(screen.getByTestId('shot-0-scene'), 'First');
     await user.type(screen.getByTestId('shot-1-scene'), 'Second');
     await user.click(screen.getByTestId('move-shot-up-1'));
     expect(screen.getByTestId('shot-0-scene')).toHaveValue('Second');
     expect(screen.getByTestId('shot-1-scene')).toHaveValue('First');
-    await user.click(screen.getByTestId('input-n_frames-15'));
-    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('5 s left of 15 s'));
+    await user.click(screen.getByTestId('input-n_frames-25'));
+    await waitFor(() => expect(screen.getByTestId('time-left')).toHaveTextContent('10 s left of 25 s'));
     await user.click(screen.getByTestId('remove-shot-0'));
     expect(screen.getByTestId('shot-0-scene')).toHaveValue('First');
     expect(screen.queryByTestId('shot-1-scene')).toBeNull();

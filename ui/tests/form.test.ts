@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createStudioApi } from '../src/lib/api';
 import { createHttpTransport } from '../src/lib/api/http';
 import {
+  carryValues,
   formFromInput,
   initialForm,
   initialValue,
@@ -32,9 +33,10 @@ describe('form state from the catalogue', () => {
   });
 
   it('starts the storyboard with one empty shot (its length comes with the first check)', () => {
-    const v = initialForm(spec('sora-2-pro-storyboard'));
+    const s = spec('sora-2-pro-storyboard');
+    const v = initialForm(s);
     expect(v.shots).toEqual([{ Scene: '', duration: '' }]);
-    expect(v.n_frames).toBe('10');
+    expect(v.n_frames).toBe(s.fields.find((f) => f.name === 'n_frames')!.default);
   });
 
   it('gives the character maker an empty time slice', () => {
@@ -107,6 +109,60 @@ describe('form state from the catalogue', () => {
     expect(submitVerb(spec('sora-2-characters-pro'))).toBe('Make character');
   });
 
+  it('keeps choices whose values are numbers as numbers (Veo’s length)', () => {
+    const s = spec('veo3');
+    const duration = s.fields.find((f) => f.name === 'duration')!;
+    expect(duration.options!.every((o) => typeof o.value === 'number')).toBe(true);
+    const v = initialForm(s);
+    expect(v.duration).toBe(duration.default);
+    v.duration = 4;
+    expect(toInput(s, v).duration).toBe(4);
+    expect(formFromInput(s, { duration: 6 }).duration).toBe(6);
+  });
+
+  it('keeps whole numbers with a unit as typed and sends them as numbers', () => {
+    const s = spec('bytedance/seedance-2');
+    const v = initialForm(s);
+    expect(v.duration).toBe('5');
+    v.duration = '12';
+    expect(toInput(s, v).duration).toBe(12);
+  });
+
+  it('fills lists inside list items (Kling’s elements and their pictures)', () => {
+    const s = spec('kling-3.0/video');
+    expect(initialForm(s).kling_elements).toEqual([]);
+    const v = formFromInput(s, {
+      multi_shots: true,
+      multi_prompt: [{ prompt: 'one', duration: 3 }],
+      kling_elements: [{ name: 'fox', description: 'a fox', element_input_urls: ['https://x/a.png', 'https://x/b.png'] }],
+    });
+    expect(v.multi_prompt).toEqual([{ prompt: 'one', duration: '3' }]);
+    expect(v.kling_elements).toEqual([{ name: 'fox', description: 'a fox', element_input_urls: ['https://x/a.png', 'https://x/b.png'] }]);
+    expect(toInput(s, v).multi_prompt).toEqual([{ prompt: 'one', duration: 3 }]);
+    expect(toInput(s, v).kling_elements).toEqual([
+      { name: 'fox', description: 'a fox', element_input_urls: ['https://x/a.png', 'https://x/b.png'] },
+    ]);
+  });
+
+  it('carries what the user gave to another model: same name and kind, choices only when offered there', () => {
+    const from = spec('sora-2-image-to-video');
+    const to = spec('kling-3.0/video');
+    const values = initialForm(from);
+    values.prompt = 'A red fox in the snow';
+    values.image_urls = ['https://x.example/fox.png'];
+    values.aspect_ratio = 'portrait';
+    const target = initialForm(to);
+    const carried = carryValues(from, values, to, target);
+    expect(carried.sort()).toEqual(['image_urls', 'prompt']);
+    expect(target.prompt).toBe('A red fox in the snow');
+    expect(target.image_urls).toEqual(['https://x.example/fox.png']);
+    // "portrait" is no choice of Kling's: its own default stays.
+    expect(target.aspect_ratio).toBe(initialForm(to).aspect_ratio);
+    // Untouched defaults do not travel; the source is left as it was.
+    expect(carryValues(from, initialForm(from), to, initialForm(to))).toEqual([]);
+    expect(values.prompt).toBe('A red fox in the snow');
+  });
+
   it('starts a toggle without default off and a choice without default unset', () => {
     const f = spec('sora-2-text-to-video').fields.find((x) => x.name === 'remove_watermark')!;
     expect(initialValue({ ...f, default: null })).toBe(false);
@@ -121,7 +177,7 @@ describe('the core accepts every form once filled in', () => {
     await resetServer();
   });
 
-  it('passes the backend check once filled in, for every model', async () => {
+  it('passes the backend check once filled in with its example, for every model', async () => {
     const { url, token } = server();
     const transport = createHttpTransport({ url, token });
     const api = createStudioApi(transport);
@@ -129,17 +185,11 @@ describe('the core accepts every form once filled in', () => {
       await api.startDemo();
       const catalogue = await api.getCatalogue();
       expect(catalogue.map((m) => m.id).sort()).toEqual(CATALOGUE.map((m) => m.id).sort());
-      const fill: Record<string, Record<string, unknown>> = {
-        'sora-2-text-to-video': { prompt: 'a fox' },
-        'sora-2-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
-        'sora-2-pro-text-to-video': { prompt: 'a fox' },
-        'sora-2-pro-image-to-video': { prompt: 'a fox', image_urls: ['https://x.example/fox.jpg'] },
-        'sora-2-pro-storyboard': { shots: [{ Scene: 'a fox', duration: '10' }] },
-        'sora-watermark-remover': { video_url: 'https://sora.chatgpt.com/p/s_123' },
-        'sora-2-characters-pro': { origin_task_id: 'abc', character_prompt: 'a fox' },
-      };
+      // Every model's example, through the form and back: every field shape the catalogue uses
+      // (single links, whole numbers with units, numeric choices, lists inside list items).
       for (const m of catalogue) {
-        const v = { ...initialForm(m), ...(fill[m.id] as object) };
+        expect(m.example, `${m.id} has an example`).toBeTruthy();
+        const v = formFromInput(m, m.example!);
         expect((await api.checkInput({ model: m.id, input: toInput(m, v) })).problems, m.id).toEqual([]);
       }
     } finally {

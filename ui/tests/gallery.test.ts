@@ -18,6 +18,7 @@ describe('filters to query', () => {
       {
         search: '  fox sno ',
         model: 'sora-2-text-to-video',
+        family: '',
         kind: 'video',
         favouritesOnly: true,
         from: '2026-03-01',

@@ -1,7 +1,7 @@
 // The gallery and the character registry against the real core (the browser server): a
 // virtual grid over 10,000 seeded results, search and filters, the detail panel and its
 // actions, the library check, poster captures, and the characters screen.
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import Gallery from '../src/lib/components/Gallery.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
+import { spec } from './catalogue';
 import { resetServer, seedDemoLibrary, server } from './server';
 
 /** A whole `ResultQuery` (newest first, one page) with `patch` applied. */
@@ -172,6 +173,31 @@ describe('the gallery', () => {
     expect(screen.getByTestId('gallery-sort')).toHaveValue('cost-asc');
   }, 20_000);
 
+  it('filters by a whole family of models, grouped by family', async () => {
+    const user = await openGallery(300);
+    const select = screen.getByTestId('gallery-filter-model') as HTMLSelectElement;
+    const catalogue = await backend.getCatalogue();
+    const families: string[] = [];
+    for (const m of catalogue) if (!families.includes(m.family)) families.push(m.family);
+    await waitFor(() => expect([...select.querySelectorAll('optgroup')].map((g) => g.label)).toEqual(families));
+    const sora = select.querySelector<HTMLOptGroupElement>('optgroup[label="Sora"]')!;
+    expect(within(sora).getByRole('option', { name: 'All Sora models' })).toHaveValue('family:Sora');
+    const all = (await backend.listResults({ query: resultQuery({ limit: 1 }) })).total;
+    const soraTotal = (await backend.listResults({ query: resultQuery({ family: 'Sora', limit: 1 }) })).total;
+    expect(soraTotal).toBeGreaterThan(0);
+    await user.selectOptions(select, 'family:Sora');
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${soraTotal.toLocaleString('en-US')} videos`));
+    const klingTotal = (await backend.listResults({ query: resultQuery({ family: 'Kling', limit: 1 }) })).total;
+    await user.selectOptions(select, 'family:Kling');
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${klingTotal.toLocaleString('en-US')} videos`));
+    expect(soraTotal + klingTotal).toBeLessThanOrEqual(all);
+    // One model again: the family goes.
+    await user.selectOptions(select, 'sora-2-pro-storyboard');
+    expect(select).toHaveValue('sora-2-pro-storyboard');
+    await user.click(screen.getByTestId('gallery-clear'));
+    await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${all.toLocaleString('en-US')} videos`));
+  }, 20_000);
+
   it('stars a tile as a favourite', async () => {
     const user = await openGallery(30);
     const tile = tiles().find((t) => t.dataset.favourite === 'false')!;
@@ -184,14 +210,17 @@ describe('the gallery', () => {
   it('opens a result with its prompt and details; arrows move, Escape closes', async () => {
     const user = await openGallery(30);
     const id = await openFirst(user);
-    const r = (await backend.getResult({ id })).view;
+    const detail = await backend.getResult({ id });
+    const r = detail.view;
     expect(screen.getByTestId('detail-prompt')).toHaveTextContent(r.prompt!);
-    // The seeded Kie task ids: `sora_` and 24 hex digits.
-    await waitFor(() => expect(screen.getByTestId('detail-task-id').textContent).toMatch(/^sora_[0-9a-f]{24}$/));
+    // The seeded Kie task ids: 32 hex digits.
+    await waitFor(() => expect(screen.getByTestId('detail-task-id').textContent).toMatch(/^[0-9a-f]{32}$/));
     expect(screen.getByTestId('detail-credits')).toHaveTextContent(/credits/);
     expect(screen.getByTestId('detail-video')).toBeInTheDocument();
     expect(screen.getByTestId('detail-favourite')).toHaveAttribute('data-on', String(r.favourite));
-    expect(screen.getByTestId('detail')).toHaveTextContent(/Length/);
+    // The model's own settings, by their labels in the catalogue.
+    const setting = spec(r.model).fields.find((f) => f.name !== 'prompt' && f.widget !== 'textarea' && f.name in detail.task.input);
+    if (setting) expect(screen.getByTestId('detail')).toHaveTextContent(setting.label);
     await user.keyboard('{ArrowRight}');
     await waitFor(() => expect(screen.getByTestId('detail')).not.toHaveAttribute('data-result', String(id)));
     await user.keyboard('{ArrowLeft}');
@@ -250,8 +279,10 @@ describe('the gallery', () => {
 
   it('remixes: Create opens with the model and its settings filled in', async () => {
     const user = await openGallery(30);
-    // A text-to-video result.
-    await user.selectOptions(screen.getByTestId('gallery-filter-model'), 'sora-2-text-to-video');
+    // A text-to-video result (the model filter lists the catalogue once it has loaded).
+    const select = screen.getByTestId('gallery-filter-model');
+    await waitFor(() => expect(within(select).getByRole('option', { name: 'Sora 2 – Text to video' })).toBeInTheDocument());
+    await user.selectOptions(select, 'sora-2-text-to-video');
     await waitFor(() => expect(tiles().length > 0 && tiles().every((t) => t.textContent!.includes('Sora 2 – Text to video'))).toBe(true));
     const id = await openFirst(user);
     const d = await backend.getResult({ id });
@@ -293,6 +324,8 @@ describe('the gallery', () => {
     const user = await openGallery(30);
     const id = await openFirst(user);
     expect(screen.getByTestId('detail-notes-save')).toBeDisabled();
+    // A seeded result may carry notes already: these replace them.
+    await user.clear(screen.getByTestId('detail-notes'));
     await user.type(screen.getByTestId('detail-notes'), 'zanzibar trip');
     await user.click(screen.getByTestId('detail-notes-save'));
     await waitFor(() => expect(screen.getByTestId('detail-notes-save')).toBeDisabled());

@@ -21,6 +21,11 @@ export default async function setup(project: TestProject) {
       KIE_STUDIO_KEYRING_SERVICE: `ai.kie.studio.ui-test-${process.pid}`,
       KIE_STUDIO_POLL_SCALE: '0.05',
       KIE_API_KEY: '',
+      // What the file picker returns instead of a native dialog: for each field, the files
+      // its kind takes (tests/fixtures/uploads: a picture, a 2 s clip, a 3 s sound).
+      KIE_STUDIO_E2E_PICK: ['beach.jpg', 'portrait.png', 'clip.mp4', 'voice.wav']
+        .map((f) => resolve(__dirname, 'fixtures/uploads', f))
+        .join(':'),
     },
   });
   const lines = createInterface({ input: child.stdout! });

@@ -150,7 +150,7 @@ describe('the HTTP transport', () => {
     answer = () => ({ status: 200, body: '[]' });
     const api = createStudioApi(open());
     const progress: unknown[] = [];
-    const picked = await api.pickImages({ onProgress: (p) => progress.push(p) });
+    const picked = await api.pickFiles({ model: 'm', field: 'image_urls', onProgress: (p) => progress.push(p) });
     expect(picked).toEqual([]);
     // The stream was open before the call, so no message could be missed.
     expect(calls[0].url).toMatch(/^\/events/);
@@ -162,7 +162,7 @@ describe('the HTTP transport', () => {
     await until(() => progress.length === 1, 'the channel message');
     expect(progress).toEqual([{ index: 0, stage: 'uploading' }]);
     // Another channel gets another id.
-    await api.pickImages({ onProgress: () => {} });
+    await api.pickFiles({ model: 'm', field: 'image_urls', onProgress: () => {} });
     expect(JSON.parse(calls.at(-1)!.body).onProgress).not.toBe(arg);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findMention as find, insertMention, type HandleRules } from '../src/lib/logic/mentions';
+import { findMention as find, insertMention, matchOffers, type HandleRules } from '../src/lib/logic/mentions';
 
 /** As the core gives them in `AppInfo.rules`. */
 const RULES: HandleRules = { handle_chars: 'A-Za-z0-9_.', handle_max_len: 40 };
@@ -51,5 +51,21 @@ describe('@handle completion', () => {
     expect(find(t, t.length, { handle_chars: 'a-z-', handle_max_len: 40 })?.prefix).toBe('a-b');
     expect(find('@abcdef', 7, { ...RULES, handle_max_len: 5 })).toBeNull();
     expect(find('@abcde', 6, { ...RULES, handle_max_len: 5 })?.prefix).toBe('abcde');
+  });
+});
+
+describe('names from the form', () => {
+  const offers = [
+    { field: 'prompt', name: 'fox_mascot', label: 'Element' },
+    { field: 'prompt', name: 'Fog', label: 'Element' },
+    { field: 'prompt', name: 'fox_mascot', label: 'Element' },
+    { field: 'prompt', name: 'image1', label: 'Image 1' },
+  ];
+
+  it('offers the names that start with what was typed, any case, each once, in order', () => {
+    expect(matchOffers(offers, 'fo').map((o) => o.name)).toEqual(['fox_mascot', 'Fog']);
+    expect(matchOffers(offers, 'FOX').map((o) => o.name)).toEqual(['fox_mascot']);
+    expect(matchOffers(offers, '').map((o) => o.name)).toEqual(['fox_mascot', 'Fog', 'image1']);
+    expect(matchOffers(offers, 'zz')).toEqual([]);
   });
 });

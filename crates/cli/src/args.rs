@@ -38,8 +38,10 @@ pub enum Command {
     },
     /// Make something: `kie generate sora-2-text-to-video --prompt "a fox in the snow" --wait`.
     /// Fields are given as --<field> <value>; see `kie models <model>`. Repeat a list field
-    /// (--image_urls a.png --image_urls b.png); a local image file is checked, kept in the
-    /// library and uploaded first, as the app does.
+    /// (--image_urls a.png --image_urls b.png). A local file (a path, or file://) given for a
+    /// link that takes one (pictures, clips, sounds: see `kie models <model>`) is checked by
+    /// its bytes against the field's limits, kept in the library and uploaded first, as the
+    /// app does.
     Generate {
         model: String,
         /// Wait, showing progress, until the result is in the library.

@@ -68,7 +68,11 @@ pub async fn run(app: &App, out: &Out, action: &CharacterAction) -> Result<i32, 
             if let Some(t) = timestamps {
                 input.insert("timestamps".into(), Value::String(t.clone()));
             }
-            generate::submit(app, &studio, out, "sora-2-characters-pro", input, *wait).await
+            let Some(maker) = studio.catalogue().character_from_task() else {
+                return Err(StudioError::Refused("No model in the catalogue makes characters from a video.".into()));
+            };
+            let model = maker.id.clone();
+            generate::submit(app, &studio, out, &model, input, *wait).await
         }
     }
 }

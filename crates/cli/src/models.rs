@@ -48,14 +48,26 @@ fn describe(m: &ModelSpec) -> String {
         if !f.help.is_empty() {
             s.push_str(&format!("  {:<24} {}\n", "", f.help));
         }
+        if let Some(media) = studio::uploads::MediaField::of(f, &f.name) {
+            s.push_str(&format!("  {:<24} or a local file: {}\n", "", media.summary()));
+        }
     }
     if let Some(p) = &m.pricing {
         s.push_str("\nPrice:\n");
         for r in &p.rules {
             let when: Vec<String> = r.when.iter().map(|(k, v)| format!("{k}={}", plain(v))).collect();
             let when = if when.is_empty() { "always".to_string() } else { when.join(", ") };
-            s.push_str(&format!("  {:<30} {} credits (${:.2})\n", when, r.credits, credits_to_usd(r.credits)));
+            let unit =
+                p.seconds_field.as_deref().map_or(" per second".to_string(), |f| format!(" per second of --{f}"));
+            let price = match (r.credits, r.per_second) {
+                (Some(c), None) => format!("{c} credits (${:.2})", credits_to_usd(c)),
+                (None, Some(ps)) => format!("{ps} credits{unit} (${:.3})", credits_to_usd(ps)),
+                (Some(c), Some(ps)) => format!("{c} credits + {ps}{unit}"),
+                (None, None) => "free".into(),
+            };
+            s.push_str(&format!("  {when:<30} {price}\n"));
         }
+        s.push_str(&format!("  Source: {}\n", p.source));
     }
     s
 }

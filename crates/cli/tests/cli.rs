@@ -248,7 +248,18 @@ async fn models_and_characters_from_the_command_line() {
     let id = v["task"]["id"].as_i64().unwrap().to_string();
     let out = run(
         kie(&sim, lib),
-        &["characters", "create-from", &id, "--handle", "foxy", "--prompt", "a clever fox", "--wait"],
+        &[
+            "characters",
+            "create-from",
+            &id,
+            "--handle",
+            "foxy",
+            "--prompt",
+            "a clever fox",
+            "--timestamps",
+            "0,2",
+            "--wait",
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));

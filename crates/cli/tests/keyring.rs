@@ -94,9 +94,12 @@ async fn key_round_trip_and_no_trace_of_it_anywhere() {
     assert_eq!(v["task"]["status"], "succeeded");
     let id = v["task"]["id"].as_i64().unwrap().to_string();
     outputs.push(out);
-    let out =
-        run(kie(&sim, lib), &["characters", "create-from", &id, "--handle", "fox", "--prompt", "a fox", "--wait"], "")
-            .await;
+    let out = run(
+        kie(&sim, lib),
+        &["characters", "create-from", &id, "--handle", "fox", "--prompt", "a fox", "--timestamps", "0,2", "--wait"],
+        "",
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     outputs.push(out);
     outputs.push(run(kie(&sim, lib), &["list"], "").await);

@@ -1,4 +1,5 @@
-//! A local stand-in for Kie.ai's jobs API (see `shared/kie-api.md`), with faults on demand.
+//! A local stand-in for Kie.ai's jobs API and Veo's API (see `shared/kie-api.md`), with
+//! faults on demand.
 //!
 //! Tests start it in-process on a free loopback port:
 //!
@@ -15,14 +16,17 @@
 //! Everything is in memory; task lifecycles are computed from the creation instant when
 //! queried (only callbacks use a timer).
 
+mod catalogue;
 mod files;
 mod models;
 mod multipart;
+mod rules;
 mod server;
 mod state;
 mod util;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,13 +50,28 @@ pub struct SimConfig {
     /// Creates allowed in any rolling `create_window`; the next one gets HTTP 429.
     pub create_limit: u32,
     pub create_window: Duration,
-    /// Lifetime of every result link (from when it is issued).
+    /// Lifetime of the result links in records (from when they are issued): about 24 h at Kie.
     pub link_ttl: Duration,
+    /// Lifetime of the links `download-url` gives: about 20 min at Kie.
+    pub download_link_ttl: Duration,
     /// false: errors are HTTP 200 with the code in the envelope (Kie's usual);
     /// true: the HTTP status is set to the code as well.
     pub http_status_errors: bool,
     /// Some(n): result videos are synthetic files of n bytes (for download benchmarks).
     pub result_size: Option<u64>,
+    /// More model catalogues (the app's format: `{"models":[{"id","protocol"?,"output"?,
+    /// "family"?,"pricing"?...}]}`), read at start, beside the app's own catalogue. A model
+    /// the simulator's tables do not know is accepted with any input, at the first
+    /// `pricing.rules[].credits` of its entry.
+    pub extra_catalogues: Vec<PathBuf>,
+    /// Veo: how long after the first `get-1080p-video` (or `get-4k-video`) request for a
+    /// task the upscaled video is ready; until then the answer is code 400 "... is processing".
+    pub hd_ready_after: Duration,
+    /// Models whose creates answer code 500 "This interface is temporarily paused." from the
+    /// start (see `Sim::pause_model`).
+    pub paused: Vec<String>,
+    /// Models whose creates answer code 505 "This feature is disabled" from the start.
+    pub disabled: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -64,9 +83,14 @@ impl Default for SimConfig {
             initial_credits: 10_000.0,
             create_limit: 20,
             create_window: Duration::from_secs(10),
-            link_ttl: Duration::from_secs(20 * 60),
+            link_ttl: Duration::from_secs(24 * 3600),
+            download_link_ttl: Duration::from_secs(20 * 60),
             http_status_errors: false,
             result_size: None,
+            extra_catalogues: Vec::new(),
+            hd_ready_after: Duration::from_secs(3),
+            paused: Vec::new(),
+            disabled: Vec::new(),
         }
     }
 }
@@ -75,16 +99,18 @@ impl Default for SimConfig {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
-    /// `POST /api/v1/jobs/createTask`
+    /// `POST /api/v1/jobs/createTask` and `POST /api/v1/veo/generate`
     Create,
-    /// `GET /api/v1/jobs/recordInfo`
+    /// `GET /api/v1/jobs/recordInfo` and `GET /api/v1/veo/record-info`
     RecordInfo,
     /// `GET /api/v1/chat/credit`
     Credit,
     /// `POST /api/v1/common/download-url`
     DownloadUrl,
-    /// `POST /api/file-stream-upload`
+    /// `POST /api/file-stream-upload`, `/api/file-url-upload`, `/api/file-base64-upload`
     Upload,
+    /// Veo's `GET /api/v1/veo/get-1080p-video` and `POST /api/v1/veo/get-4k-video`
+    VeoHd,
     /// `GET` of any served file: results, first frames, synthetic files, uploads.
     File,
     /// Any of the above.
@@ -128,8 +154,12 @@ pub enum Fault {
     /// then the body is aborted with an error.
     LoseResponse,
     /// Creates only: the create succeeds, but the task ends in state `fail` with this
-    /// failCode/failMsg, and is refunded (creditsConsumed 0).
+    /// failCode/failMsg, and is refunded (creditsConsumed 0). A Veo task ends with
+    /// successFlag 2 and this errorCode/errorMessage.
     FailGeneration { code: String, msg: String },
+    /// As `FailGeneration`, but a Veo task ends with successFlag 3 ("created, but generation
+    /// failed upstream"). A jobs task ends in state `fail` as with `FailGeneration`.
+    FailUpstream { code: String, msg: String },
 }
 
 /// A fault and how many matching requests it hits.
@@ -160,8 +190,9 @@ impl FaultRule {
 /// Request counters. Every counter but `tasks_created` and `callbacks_sent` counts
 /// requests received, whatever their outcome (faulted, unauthorized, invalid).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(default)]
 pub struct Stats {
-    /// Every POST to createTask, even rejected ones.
+    /// Every POST to createTask or veo/generate, even rejected ones.
     pub creates_received: u64,
     /// Tasks actually created (and charged).
     pub tasks_created: u64,
@@ -172,6 +203,8 @@ pub struct Stats {
     pub file_gets: u64,
     /// Callback POSTs attempted (counted just before sending).
     pub callbacks_sent: u64,
+    /// Veo's get-1080p-video and get-4k-video requests.
+    pub hd_queries: u64,
 }
 
 /// A running simulator. Dropping it stops the server too; `shutdown` does so gracefully.
@@ -250,6 +283,27 @@ impl Sim {
     /// Every result link issued so far answers 403 from now on (`download-url` gives fresh ones).
     pub fn expire_links(&self) {
         self.shared.expire_links();
+    }
+
+    /// From now on every create for `model` answers HTTP 200 with `code` (500: "This
+    /// interface is temporarily paused."; 505: "This feature is disabled"; other codes: a
+    /// generic text), charging nothing, until `unpause_model` or `clear_paused`.
+    pub fn pause_model(&self, model: &str, code: i64) {
+        self.shared.pause(model, code);
+    }
+
+    pub fn unpause_model(&self, model: &str) {
+        self.shared.unpause(model);
+    }
+
+    pub fn clear_paused(&self) {
+        self.shared.clear_paused();
+    }
+
+    /// Adds the models of a catalogue text (`{"models":[...]}`, an array of models, or one
+    /// model) as `SimConfig::extra_catalogues` does; returns their ids.
+    pub fn add_catalogue(&self, json: &str) -> Result<Vec<String>, String> {
+        self.shared.add_catalogue(json)
     }
 
     /// Stops accepting connections, lets in-flight answers finish (for at most 2 s) and

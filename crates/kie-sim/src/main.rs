@@ -8,10 +8,14 @@ use kie_sim::{Sim, SimConfig};
 
 const USAGE: &str = "usage: kie-sim [--port N] [--key KEY] [--gen-ms MS] [--invisible-ms MS] [--credits N]
                [--create-limit N] [--create-window-ms MS] [--link-ttl-secs S]
-               [--result-size BYTES] [--http-status-errors]
+               [--download-link-ttl-secs S] [--hd-ready-ms MS] [--result-size BYTES]
+               [--http-status-errors] [--catalogue FILE]... [--paused MODEL]... [--disabled MODEL]...
 
-Serves a local stand-in for Kie.ai on 127.0.0.1 (port 0: a free one) and prints
-`listening on http://127.0.0.1:PORT` as its first line. Control endpoints: /_sim/...";
+Serves a local stand-in for Kie.ai (jobs and Veo APIs, uploads) on 127.0.0.1 (port 0: a
+free one) and prints `listening on http://127.0.0.1:PORT` as its first line.
+--catalogue adds the models of a catalogue file (the app's models.json format);
+--paused / --disabled make a model's creates answer code 500 / 505.
+Control endpoints: /_sim/... (see crates/kie-sim/README.md)";
 
 fn main() {
     let (cfg, port) = match parse(std::env::args().skip(1).collect()) {
@@ -30,7 +34,7 @@ fn main() {
         let sim = match Sim::start_on(cfg.clone(), port).await {
             Ok(sim) => sim,
             Err(e) => {
-                eprintln!("kie-sim: cannot listen on 127.0.0.1:{port}: {e}");
+                eprintln!("kie-sim: cannot start on 127.0.0.1:{port}: {e}");
                 std::process::exit(1);
             }
         };
@@ -39,15 +43,21 @@ fn main() {
         let _ = out.flush();
         drop(out);
         eprintln!(
-            "kie-sim: gen {} ms, invisible {} ms, credits {}, {} creates per {:?}, links {:?}, result size {:?}, http status errors {}",
+            "kie-sim: gen {} ms, invisible {} ms, credits {}, {} creates per {:?}, links {:?} (renewed {:?}), \
+             1080p/4k after {:?}, result size {:?}, http status errors {}, extra catalogues {:?}, paused {:?}, disabled {:?}",
             cfg.gen_ms,
             cfg.invisible_ms,
             cfg.initial_credits,
             cfg.create_limit,
             cfg.create_window,
             cfg.link_ttl,
+            cfg.download_link_ttl,
+            cfg.hd_ready_after,
             cfg.result_size,
-            cfg.http_status_errors
+            cfg.http_status_errors,
+            cfg.extra_catalogues,
+            cfg.paused,
+            cfg.disabled
         );
         stopped().await;
         sim.shutdown().await;
@@ -99,6 +109,11 @@ fn parse(args: Vec<String>) -> Result<Option<(SimConfig, u16)>, String> {
             "--create-limit" => cfg.create_limit = num(&name, value()?)?,
             "--create-window-ms" => cfg.create_window = Duration::from_millis(num(&name, value()?)?),
             "--link-ttl-secs" => cfg.link_ttl = Duration::from_secs(num(&name, value()?)?),
+            "--download-link-ttl-secs" => cfg.download_link_ttl = Duration::from_secs(num(&name, value()?)?),
+            "--hd-ready-ms" => cfg.hd_ready_after = Duration::from_millis(num(&name, value()?)?),
+            "--catalogue" => cfg.extra_catalogues.push(value()?.into()),
+            "--paused" => cfg.paused.push(value()?),
+            "--disabled" => cfg.disabled.push(value()?),
             "--result-size" => cfg.result_size = Some(num(&name, value()?)?),
             other => return Err(format!("unknown argument {other}")),
         }

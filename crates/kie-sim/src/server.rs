@@ -15,9 +15,10 @@ use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::catalogue::Protocol;
 use crate::files::{self, hv, storage_error, Src};
 use crate::multipart;
-use crate::state::{bump, number, CreateOutcome, Shared};
+use crate::state::{bump, number, unknown_is_404, CreateOutcome, Failure, Hd, Lookup, Shared, PAUSED};
 use crate::util;
 use crate::{Endpoint, Fault, FaultRule};
 
@@ -25,15 +26,20 @@ type S = State<Arc<Shared>>;
 
 const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 const UNAUTHORIZED: &str = "You do not have access permissions";
-const PAUSED: &str = "This interface is temporarily paused.";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v1/jobs/createTask", post(create))
         .route("/api/v1/jobs/recordInfo", get(record_info))
+        .route("/api/v1/veo/generate", post(veo_generate))
+        .route("/api/v1/veo/record-info", get(veo_record_info))
+        .route("/api/v1/veo/get-1080p-video", get(veo_1080p))
+        .route("/api/v1/veo/get-4k-video", post(veo_4k))
         .route("/api/v1/chat/credit", get(credit))
         .route("/api/v1/common/download-url", post(download_url))
         .route("/api/file-stream-upload", post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/api/file-url-upload", post(url_upload))
+        .route("/api/file-base64-upload", post(base64_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/files/{task}/{file}", get(result_file))
         .route("/uploads/{*path}", get(uploaded_file))
         .route("/_sim/faults", post(push_faults).delete(clear_faults).get(list_faults))
@@ -41,6 +47,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/credits", post(set_credits).get(get_credits))
         .route("/_sim/expire-links", post(expire_links))
         .route("/_sim/tasks/{id}", get(task))
+        .route("/_sim/paused", post(pause_models).delete(unpause_models).get(list_paused))
+        .route("/_sim/catalogue", post(add_catalogue))
+        .route("/_sim/models", get(list_models))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -59,15 +68,12 @@ fn status_for(code: i64) -> StatusCode {
     u16::try_from(code).ok().and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// `{"code", msg_key, "data"}`: HTTP 200, or the code as the HTTP status for errors when
-/// `http_status_errors` is set. `msg_key` is "message" for createTask (as seed 000), else "msg".
-fn envelope(sh: &Shared, code: i64, msg_key: &str, msg: &str, data: Value) -> Response {
-    let mut body = serde_json::Map::new();
-    body.insert("code".into(), json!(code));
-    body.insert(msg_key.into(), json!(msg));
-    body.insert("data".into(), data);
+/// `{"code", "msg", "data"}`: HTTP 200, or the code as the HTTP status for errors when
+/// `http_status_errors` is set.
+fn envelope(sh: &Shared, code: i64, msg: &str, data: Value) -> Response {
+    let body = json!({"code": code, "msg": msg, "data": data});
     let status = if code == 200 || !sh.cfg.http_status_errors { StatusCode::OK } else { status_for(code) };
-    json_response(status, &Value::Object(body))
+    json_response(status, &body)
 }
 
 fn authorized(sh: &Shared, headers: &HeaderMap) -> bool {
@@ -107,7 +113,7 @@ fn early_fault(sh: &Shared, fault: Option<&Fault>) -> Option<Response> {
             r
         }
         Fault::Maintenance => {
-            envelope(sh, 455, "msg", "Service unavailable: under maintenance, please retry later", Value::Null)
+            envelope(sh, 455, "Service unavailable: under maintenance, please retry later", Value::Null)
         }
         Fault::MalformedJson => {
             let mut r = Response::new(Body::from(r#"{"code":200,"msg":"success","data":{"taskId":"#));
@@ -120,7 +126,8 @@ fn early_fault(sh: &Shared, fault: Option<&Fault>) -> Option<Response> {
         | Fault::TruncateBody { .. }
         | Fault::ResetBody { .. }
         | Fault::LoseResponse
-        | Fault::FailGeneration { .. } => return None,
+        | Fault::FailGeneration { .. }
+        | Fault::FailUpstream { .. } => return None,
     };
     Some(r)
 }
@@ -183,50 +190,119 @@ async fn cut(resp: Response, limit: u64, error: bool) -> Response {
 // ---- Kie's endpoints ------------------------------------------------------------------------
 
 async fn create(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
+    create_any(sh, headers, body, Protocol::Jobs).await
+}
+
+async fn veo_generate(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
+    create_any(sh, headers, body, Protocol::Veo).await
+}
+
+async fn create_any(sh: Arc<Shared>, headers: HeaderMap, body: Bytes, protocol: Protocol) -> Response {
     bump(&sh.counters.creates_received);
     let fault = sh.take_fault(Endpoint::Create);
     if let Some(r) = early_fault(&sh, fault.as_ref()) {
         return r;
     }
     let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, "message", UNAUTHORIZED, Value::Null)
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
     } else {
-        let fail = match &fault {
-            Some(Fault::FailGeneration { code, msg }) => Some((code.clone(), msg.clone())),
-            _ => None,
+        let fail = Failure::from_fault(fault.as_ref());
+        let outcome = match protocol {
+            Protocol::Jobs => sh.create(&body, fail),
+            Protocol::Veo => sh.create_veo(&body, fail),
         };
-        match sh.create(&body, fail) {
-            CreateOutcome::Created { task_id } => {
-                envelope(&sh, 200, "message", "success", json!({ "taskId": task_id }))
-            }
+        match outcome {
+            CreateOutcome::Created { task_id } => envelope(&sh, 200, "success", json!({ "taskId": task_id })),
             CreateOutcome::Rejected { code: 429, msg, retry_after } => {
                 let mut r =
-                    json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"code": 429, "message": msg, "data": null}));
+                    json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"code": 429, "msg": msg, "data": null}));
                 if let Some(secs) = retry_after {
                     r.headers_mut().insert(header::RETRY_AFTER, hv(&secs.to_string()));
                 }
                 r
             }
-            CreateOutcome::Rejected { code, msg, .. } => envelope(&sh, code, "message", &msg, Value::Null),
+            CreateOutcome::Rejected { code, msg, .. } => envelope(&sh, code, &msg, Value::Null),
+            CreateOutcome::Paused { code, msg } => {
+                json_response(StatusCode::OK, &json!({"code": code, "msg": msg, "data": null}))
+            }
         }
     };
     late_fault(fault, resp).await
 }
 
 async fn record_info(State(sh): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    record_any(sh, headers, q, Protocol::Jobs).await
+}
+
+async fn veo_record_info(State(sh): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    record_any(sh, headers, q, Protocol::Veo).await
+}
+
+/// A record query: 400 without a taskId; 422 "recordInfo is null" for a task not visible
+/// yet; for an id never created, HTTP 404 / code 404 "task not found" or 422 "recordInfo is
+/// null", by a hash of the id.
+async fn record_any(sh: Arc<Shared>, headers: HeaderMap, q: HashMap<String, String>, protocol: Protocol) -> Response {
     bump(&sh.counters.record_queries);
     let fault = sh.take_fault(Endpoint::RecordInfo);
     if let Some(r) = early_fault(&sh, fault.as_ref()) {
         return r;
     }
     let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, "msg", UNAUTHORIZED, Value::Null)
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
     } else {
         match q.get("taskId").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => envelope(&sh, 422, "msg", "taskId is required", Value::Null),
-            Some(id) => match sh.visible_record(id) {
-                Some(rec) => envelope(&sh, 200, "msg", "success", rec),
-                None => envelope(&sh, 422, "msg", "recordInfo is null", Value::Null),
+            None => envelope(&sh, 400, "taskId is required", Value::Null),
+            Some(id) => match sh.lookup(id, protocol) {
+                Lookup::Found(rec) => envelope(&sh, 200, "success", rec),
+                Lookup::Invisible => envelope(&sh, 422, "recordInfo is null", Value::Null),
+                Lookup::Unknown if unknown_is_404(id) => {
+                    json_response(StatusCode::NOT_FOUND, &json!({"code": 404, "msg": "task not found", "data": null}))
+                }
+                Lookup::Unknown => envelope(&sh, 422, "recordInfo is null", Value::Null),
+            },
+        }
+    };
+    late_fault(fault, resp).await
+}
+
+async fn veo_1080p(State(sh): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let task = q.get("taskId").cloned();
+    let index = q.get("index").cloned().map(Value::String);
+    veo_hd(sh, headers, task, index, Hd::P1080).await
+}
+
+async fn veo_4k(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let task = v.get("taskId").and_then(Value::as_str).map(str::to_string);
+    veo_hd(sh, headers, task, v.get("index").cloned(), Hd::K4).await
+}
+
+async fn veo_hd(sh: Arc<Shared>, headers: HeaderMap, task: Option<String>, index: Option<Value>, hd: Hd) -> Response {
+    bump(&sh.counters.hd_queries);
+    let fault = sh.take_fault(Endpoint::VeoHd);
+    if let Some(r) = early_fault(&sh, fault.as_ref()) {
+        return r;
+    }
+    let index = match index {
+        None | Some(Value::Null) => Some(0),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(v) => v.as_i64(),
+    };
+    let resp = if !authorized(&sh, &headers) {
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
+    } else {
+        match (task.as_deref().map(str::trim).filter(|t| !t.is_empty()), index) {
+            (None, _) => envelope(&sh, 400, "taskId is required", Value::Null),
+            (_, None) => envelope(&sh, 400, "index must be a whole number", Value::Null),
+            (Some(id), Some(index)) => match sh.hd_video(id, index, hd) {
+                Ok(url) => {
+                    let data = match hd {
+                        Hd::P1080 => json!({ "resultUrl": url }),
+                        Hd::K4 => json!({ "taskId": id, "resultUrl": url, "resultUrls": [url] }),
+                    };
+                    envelope(&sh, 200, "success", data)
+                }
+                Err((code, msg)) => envelope(&sh, code, &msg, Value::Null),
             },
         }
     };
@@ -240,9 +316,9 @@ async fn credit(State(sh): S, headers: HeaderMap) -> Response {
         return r;
     }
     let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, "msg", UNAUTHORIZED, Value::Null)
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
     } else {
-        envelope(&sh, 200, "msg", "success", number(sh.credits()))
+        envelope(&sh, 200, "success", number(sh.credits()))
     };
     late_fault(fault, resp).await
 }
@@ -254,18 +330,16 @@ async fn download_url(State(sh): S, headers: HeaderMap, body: Bytes) -> Response
         return r;
     }
     let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, "msg", UNAUTHORIZED, Value::Null)
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
     } else {
         let url = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v.get("url").and_then(Value::as_str).map(str::to_string));
         match url {
-            None => envelope(&sh, 422, "msg", "url is required", Value::Null),
+            None => envelope(&sh, 422, "url is required", Value::Null),
             Some(url) => match sh.renew_link(url.trim()) {
-                Some(link) => envelope(&sh, 200, "msg", "success", json!(link)),
-                None => {
-                    envelope(&sh, 422, "msg", "The url is not a file generated by Kie for this account", Value::Null)
-                }
+                Some(link) => envelope(&sh, 200, "success", json!(link)),
+                None => envelope(&sh, 422, "The url is not a file generated by Kie for this account", Value::Null),
             },
         }
     };
@@ -279,20 +353,76 @@ async fn upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
         return r;
     }
     let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, "msg", UNAUTHORIZED, Value::Null)
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
     } else {
-        match store_upload(&sh, &headers, &body) {
-            Ok(data) => json_response(
-                StatusCode::OK,
-                &json!({"success": true, "code": 200, "msg": "File uploaded successfully", "data": data}),
-            ),
-            Err((code, msg)) => envelope(&sh, code, "msg", &msg, Value::Null),
-        }
+        upload_answer(&sh, stream_upload(&sh, &headers, &body))
     };
     late_fault(fault, resp).await
 }
 
-fn store_upload(sh: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<Value, (i64, String)> {
+/// `POST /api/file-url-upload` `{fileUrl, uploadPath, fileName?}`: the simulator fetches the
+/// URL itself; it has no network, so only loopback http(s) URLs (its own files included).
+async fn url_upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
+    bump(&sh.counters.uploads);
+    let fault = sh.take_fault(Endpoint::Upload);
+    if let Some(r) = early_fault(&sh, fault.as_ref()) {
+        return r;
+    }
+    let resp = if !authorized(&sh, &headers) {
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
+    } else {
+        let stored = match json_fields(&body) {
+            Err(e) => Err(e),
+            Ok(v) => fetch_upload(&sh, &v).await,
+        };
+        upload_answer(&sh, stored)
+    };
+    late_fault(fault, resp).await
+}
+
+/// `POST /api/file-base64-upload` `{base64Data, uploadPath, fileName?}`; `base64Data` may be
+/// a `data:` URL or bare base64.
+async fn base64_upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
+    bump(&sh.counters.uploads);
+    let fault = sh.take_fault(Endpoint::Upload);
+    if let Some(r) = early_fault(&sh, fault.as_ref()) {
+        return r;
+    }
+    let resp = if !authorized(&sh, &headers) {
+        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
+    } else {
+        upload_answer(&sh, json_fields(&body).and_then(|v| decode_upload(&sh, &v)))
+    };
+    late_fault(fault, resp).await
+}
+
+fn upload_answer(sh: &Shared, stored: Result<Value, (i64, String)>) -> Response {
+    match stored {
+        Ok(data) => json_response(
+            StatusCode::OK,
+            &json!({"success": true, "code": 200, "msg": "File uploaded successfully", "data": data}),
+        ),
+        Err((code, msg)) => envelope(sh, code, &msg, Value::Null),
+    }
+}
+
+fn json_fields(body: &Bytes) -> Result<serde_json::Map<String, Value>, (i64, String)> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err((400, "The request body must be a JSON object".into())),
+    }
+}
+
+fn json_text(v: &serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, (i64, String)> {
+    match v.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(_) => Err((422, format!("{name} must be a string"))),
+    }
+}
+
+fn stream_upload(sh: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<Value, (i64, String)> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary =
         multipart::boundary(content_type).ok_or((400, "Content-Type must be multipart/form-data".to_string()))?;
@@ -306,14 +436,86 @@ fn store_upload(sh: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<Value,
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let upload_path = text("uploadPath").unwrap_or_default();
+    let file_name = text("fileName")
+        .or_else(|| file.filename.clone().filter(|f| !f.trim().is_empty()))
+        .ok_or((422, "fileName is required".to_string()))?;
+    store_upload(sh, &text("uploadPath").unwrap_or_default(), &file_name, file.data.clone())
+}
+
+async fn fetch_upload(sh: &Shared, v: &serde_json::Map<String, Value>) -> Result<Value, (i64, String)> {
+    let url = json_text(v, "fileUrl")?.ok_or((422, "fileUrl is required".to_string()))?;
+    let parsed = reqwest::Url::parse(&url).map_err(|_| (422, "fileUrl is not a valid URL".to_string()))?;
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !matches!(parsed.scheme(), "http" | "https") || !loopback {
+        return Err((
+            422,
+            "fileUrl must be an http(s) URL the simulator can reach: it has no network, so only loopback URLs \
+             (its own files included)"
+                .into(),
+        ));
+    }
+    let file_name = match json_text(v, "fileName")? {
+        Some(n) => n,
+        None => parsed
+            .path_segments()
+            .and_then(|mut s| s.next_back().map(str::to_string))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("upload-{}", util::short_hex(8))),
+    };
+    let upload_path = json_text(v, "uploadPath")?.unwrap_or_default();
+    let resp = sh.http.get(parsed).send().await.map_err(|e| (422, format!("fileUrl could not be fetched: {e}")))?;
+    if !resp.status().is_success() {
+        return Err((422, format!("fileUrl answered HTTP {}", resp.status().as_u16())));
+    }
+    if resp.content_length().is_some_and(|n| n > UPLOAD_LIMIT as u64) {
+        return Err((413, "The file is too large".into()));
+    }
+    let data = resp.bytes().await.map_err(|e| (422, format!("fileUrl could not be read: {e}")))?;
+    store_upload(sh, &upload_path, &file_name, data)
+}
+
+fn decode_upload(sh: &Shared, v: &serde_json::Map<String, Value>) -> Result<Value, (i64, String)> {
+    use base64::Engine;
+    let raw = json_text(v, "base64Data")?.ok_or((422, "base64Data is required".to_string()))?;
+    let (mime, b64) = match raw.strip_prefix("data:") {
+        Some(rest) => {
+            let (head, data) = rest.split_once(',').ok_or((422, "base64Data is not a valid data URL".to_string()))?;
+            let mut params = head.split(';');
+            let mime = params.next().unwrap_or("").trim().to_ascii_lowercase();
+            if !params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
+                return Err((422, "base64Data must be base64 (a data URL with ;base64)".into()));
+            }
+            (Some(mime), data.to_string())
+        }
+        None => (None, raw),
+    };
+    let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.as_bytes()))
+        .map_err(|_| (422, "base64Data is not valid base64".to_string()))?;
+    if data.is_empty() {
+        return Err((422, "base64Data is empty".into()));
+    }
+    let file_name = match json_text(v, "fileName")? {
+        Some(n) => n,
+        None => {
+            let ext = mime.as_deref().and_then(util::ext_for_mime).or_else(|| util::sniff_ext(&data)).unwrap_or("bin");
+            format!("upload-{}.{ext}", util::short_hex(8))
+        }
+    };
+    let upload_path = json_text(v, "uploadPath")?.unwrap_or_default();
+    store_upload(sh, &upload_path, &file_name, Bytes::from(data))
+}
+
+/// Keeps an upload and describes it as Kie's upload endpoints do.
+fn store_upload(sh: &Shared, upload_path: &str, file_name: &str, data: Bytes) -> Result<Value, (i64, String)> {
     let segments: Vec<&str> = upload_path.split('/').filter(|s| !s.is_empty()).collect();
     if segments.iter().any(|s| *s == "." || *s == "..") {
         return Err((422, "uploadPath is invalid".into()));
     }
-    let file_name = text("fileName")
-        .or_else(|| file.filename.clone().filter(|f| !f.trim().is_empty()))
-        .ok_or((422, "fileName is required".to_string()))?;
     if file_name.contains('/') || file_name.contains('\\') || file_name == "." || file_name == ".." {
         return Err((422, "fileName is invalid".into()));
     }
@@ -323,15 +525,17 @@ fn store_upload(sh: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<Value,
         key.push_str(&util::encode_segment(s));
     }
     key.push('/');
-    key.push_str(&util::encode_segment(&file_name));
-    let mime = util::mime_for_name(&file_name);
-    sh.add_upload(key.clone(), file.data.clone(), mime);
-    let file_path = if segments.is_empty() { file_name.clone() } else { format!("{}/{file_name}", segments.join("/")) };
+    key.push_str(&util::encode_segment(file_name));
+    let mime = util::mime_for_name(file_name);
+    let size = data.len();
+    sh.add_upload(key.clone(), data, mime);
+    let file_path =
+        if segments.is_empty() { file_name.to_string() } else { format!("{}/{file_name}", segments.join("/")) };
     Ok(json!({
         "fileName": file_name,
         "filePath": file_path,
         "downloadUrl": format!("{}/uploads/{key}", sh.base),
-        "fileSize": file.data.len(),
+        "fileSize": size,
         "mimeType": mime,
         "uploadedAt": util::iso8601(util::now_ms()),
     }))
@@ -450,4 +654,80 @@ async fn task(State(sh): S, Path(id): Path<String>) -> Response {
         Some(rec) => json_response(StatusCode::OK, &rec),
         None => json_response(StatusCode::NOT_FOUND, &json!({"ok": false, "error": "no such task"})),
     }
+}
+
+#[derive(Deserialize)]
+struct PauseBody {
+    #[serde(default)]
+    models: Vec<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default = "paused_code")]
+    code: i64,
+}
+
+fn paused_code() -> i64 {
+    500
+}
+
+impl PauseBody {
+    fn all(self) -> Vec<String> {
+        let mut m = self.models;
+        m.extend(self.model);
+        m
+    }
+}
+
+fn paused_list(sh: &Shared) -> Value {
+    json!({"ok": true, "paused": sh.paused()})
+}
+
+async fn pause_models(State(sh): S, body: Bytes) -> Response {
+    match serde_json::from_slice::<PauseBody>(&body) {
+        Ok(b) if !matches!(b.code, 500 | 505) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"ok": false, "error": "code must be 500 (paused) or 505 (disabled)"}),
+        ),
+        Ok(b) => {
+            let code = b.code;
+            for m in b.all() {
+                sh.pause(&m, code);
+            }
+            json_response(StatusCode::OK, &paused_list(&sh))
+        }
+        Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"ok": false, "error": e.to_string()})),
+    }
+}
+
+/// Without a body (or with no models named) every pause is cleared.
+async fn unpause_models(State(sh): S, body: Bytes) -> Response {
+    let named = serde_json::from_slice::<PauseBody>(&body).map(PauseBody::all).unwrap_or_default();
+    if named.is_empty() {
+        sh.clear_paused();
+    }
+    for m in named {
+        sh.unpause(&m);
+    }
+    json_response(StatusCode::OK, &paused_list(&sh))
+}
+
+async fn list_paused(State(sh): S) -> Response {
+    json_response(StatusCode::OK, &paused_list(&sh))
+}
+
+async fn add_catalogue(State(sh): S, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    match sh.add_catalogue(&text) {
+        Ok(ids) => json_response(StatusCode::OK, &json!({"ok": true, "added": ids})),
+        Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"ok": false, "error": e})),
+    }
+}
+
+async fn list_models(State(sh): S) -> Response {
+    let models: serde_json::Map<String, Value> = sh
+        .models()
+        .into_iter()
+        .map(|(id, (protocol, family))| (id, json!({"protocol": protocol, "family": family})))
+        .collect();
+    json_response(StatusCode::OK, &json!({"models": models}))
 }

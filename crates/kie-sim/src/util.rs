@@ -59,6 +59,47 @@ pub(crate) fn mime_for_name(name: &str) -> &'static str {
     }
 }
 
+/// A file extension for a MIME type (for uploads named by the simulator).
+pub(crate) fn ext_for_mime(mime: &str) -> Option<&'static str> {
+    Some(match mime.trim().to_ascii_lowercase().as_str() {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/webm" => "webm",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "text/plain" => "txt",
+        "application/json" => "json",
+        _ => return None,
+    })
+}
+
+/// A file extension from a file's first bytes (magic numbers), when recognisable.
+pub(crate) fn sniff_ext(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("webp")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WAVE" {
+        Some("wav")
+    } else if data.starts_with(b"GIF8") {
+        Some("gif")
+    } else if data.len() >= 8 && &data[4..8] == b"ftyp" {
+        Some("mp4")
+    } else if data.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("webm")
+    } else if data.starts_with(b"ID3") {
+        Some("mp3")
+    } else {
+        None
+    }
+}
+
 /// Percent-encodes one path segment (RFC 3986 unreserved characters stay).
 pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -122,5 +163,11 @@ mod tests {
         assert_eq!(encode_segment("a b/ü.png"), "a%20b%2F%C3%BC.png");
         assert_eq!(mime_for_name("X.PNG"), "image/png");
         assert_eq!(mime_for_name("noext"), "application/octet-stream");
+        assert_eq!(ext_for_mime("image/PNG"), Some("png"));
+        assert_eq!(ext_for_mime("application/x-nope"), None);
+        assert_eq!(sniff_ext(b"\x89PNG\r\n\x1a\nrest"), Some("png"));
+        assert_eq!(sniff_ext(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpg"));
+        assert_eq!(sniff_ext(b"\0\0\0\x20ftypisom"), Some("mp4"));
+        assert_eq!(sniff_ext(b"hello"), None);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::conditions;
 use crate::validate::{self, Checked, Problem};
 
 /// What one credit costs in US dollars (contract: 1 credit ≈ $0.005).
@@ -16,6 +17,11 @@ pub const CREDIT_USD: f64 = 0.005;
 
 /// The built-in catalogue's source, embedded so the app works offline and cannot lose it.
 const BUILTIN_JSON: &str = include_str!("../catalogue/models.json");
+
+/// Credits to a hundredth: per-second prices like 11.7 × 7 stay readable.
+fn round_credits(c: f64) -> f64 {
+    (c * 100.0).round() / 100.0
+}
 
 /// Dollars for `credits`, rounded to a millionth so 30 credits show as exactly $0.15.
 pub fn credits_to_usd(credits: f64) -> f64 {
@@ -49,6 +55,23 @@ pub struct ModelSpec {
     /// One plain sentence of what the model does.
     pub summary: String,
     pub output: OutputKind,
+    /// How the model is called: Kie's jobs API (createTask/recordInfo) or Veo's endpoints.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// The family the picker groups it under ("Sora", "Kling", "Veo").
+    pub family: String,
+    /// What the user gives it, for the picker ("text", "image", "clip", "audio", "video").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub takes: Vec<String>,
+    /// What it makes, in a few words for the picker ("5–15 s · 720p–4K · sound").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makes: Option<String>,
+    /// Models of the same kind to offer, in order, when Kie says this one is paused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
+    /// A typical valid input: the docs show it and the tests send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<Map<String, Value>>,
     /// A note on the model's availability (e.g. paused upstream), shown as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_note: Option<String>,
@@ -59,6 +82,18 @@ pub struct ModelSpec {
     pub rules: Vec<CrossRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
+}
+
+/// How a model is called. Protocols are code; models are data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// `POST /api/v1/jobs/createTask` with `{model, input}`; `GET /api/v1/jobs/recordInfo`.
+    #[default]
+    Jobs,
+    /// `POST /api/v1/veo/generate` with a flat body; `GET /api/v1/veo/record-info`
+    /// (`successFlag`); `get-1080p-video` for the HD copy.
+    Veo,
 }
 
 /// The kind of value a field holds. Validation is generic over these.
@@ -158,6 +193,43 @@ pub struct FieldSpec {
     /// An object's fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldSpec>,
+    /// Numbers: how the API wants them (`"string"`: `"5"`, not `5`). A number sent as the
+    /// wrong type is a 422.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_as: Option<SendAs>,
+    /// Top-level fields: shown, checked and sent only when the other fields' values match
+    /// (e.g. `{"multi_shots": true}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_when: Option<Conditions>,
+    /// Top-level fields: hidden, not checked and not sent when these match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_when: Option<Conditions>,
+    /// Text: what `@name` may refer to (characters, a list's items, numbered images).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<MentionSource>,
+}
+
+/// How a number goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SendAs {
+    Number,
+    String,
+}
+
+/// Conditions on other fields' values (after defaults), all of which must hold.
+pub type Conditions = Map<String, Value>;
+
+/// What an `@name` in a text field may name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "from", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MentionSource {
+    /// The user's character registry (`@handle`); not checked: Kie may know more.
+    Characters,
+    /// The `key` of each item of the list field `list` (Kling's elements by `name`).
+    Items { list: String, key: String },
+    /// `@{prefix}1` … `@{prefix}N` for the N items of the list field `list` (`@image1`).
+    Numbered { list: String, prefix: String },
 }
 
 fn yes() -> bool {
@@ -231,12 +303,29 @@ pub struct Limits {
     /// URLs: largest file Kie accepts, in MB. Not checkable from a URL: for uploaders and help.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_mb: Option<f64>,
+    /// URLs: the kind of local file that may be picked and uploaded for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaType>,
+    /// URLs of clips: shortest and longest length in seconds (checked on a local file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<f64>,
     /// Text: the only characters allowed, as ranges and single characters ("A-Za-z0-9_.").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_chars: Option<String>,
     /// How messages name `allowed_chars` ("letters, digits, underscores and dots").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_chars_label: Option<String>,
+}
+
+/// The kind of local file a URL field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    Image,
+    Video,
+    Audio,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -261,6 +350,26 @@ pub enum CrossRule {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     },
+    /// A combination of values Kie refuses: every condition in `when` holds. The problem is
+    /// reported on `field` (default: the first field named in `when`).
+    Refuse {
+        when: Conditions,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+    },
+    /// Fields in different groups cannot be used together (first/last frame vs references).
+    Exclusive {
+        groups: Vec<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// At least one of these fields must be given.
+    AtLeastOne {
+        fields: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
 }
 
 /// Prices in credits, as rules on field values; the first whose `when` all match wins.
@@ -273,16 +382,29 @@ pub struct Pricing {
     /// Where the figures come from, or why they are a guess.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the figures come from, in a few words (shown in the README's model table).
+    pub source: String,
+    /// The field whose value is the video's length in seconds, for `per_second` prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_field: Option<String>,
+    /// The length when no field gives it (a model with a fixed length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
     pub rules: Vec<PriceRule>,
 }
 
+/// `credits` + `per_second` × seconds, for inputs matching `when`.
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct PriceRule {
-    /// Field values this price applies to (after defaults and normalizing); empty: always.
+    /// Conditions on field values (after defaults and normalizing); empty: always.
     #[serde(default)]
-    pub when: Map<String, Value>,
-    pub credits: f64,
+    pub when: Conditions,
+    /// A fixed price, or the base of a base-plus-per-second price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_second: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -340,6 +462,12 @@ impl Catalogue {
         self.models.iter().find(|m| m.id == id)
     }
 
+    /// The model that makes a character from a finished video: one whose output is a
+    /// character and that takes the video's task as `origin_task_id`.
+    pub fn character_from_task(&self) -> Option<&ModelSpec> {
+        self.models.iter().find(|m| m.output == OutputKind::Character && m.field("origin_task_id").is_some())
+    }
+
     /// Validate `input` for the model `id`; an unknown model is a problem (rule
     /// `unknown_model`, field `model`) like any other.
     pub fn validate(&self, id: &str, input: &Map<String, Value>) -> Result<Map<String, Value>, Vec<Problem>> {
@@ -366,16 +494,59 @@ impl ModelSpec {
     /// fields. `None` when the model has no price or no rule matches (e.g. an invalid length).
     pub fn estimate_credits(&self, input: &Map<String, Value>) -> Option<f64> {
         let pricing = self.pricing.as_ref()?;
-        pricing.rules.iter().find(|rule| self.price_rule_matches(rule, input)).map(|rule| rule.credits)
+        let values = conditions::effective_values(self, input);
+        let rule = pricing.rules.iter().find(|rule| conditions::holds(&rule.when, &values))?;
+        let seconds = || match &pricing.seconds_field {
+            Some(name) => values.get(name).and_then(validate::as_number),
+            None => pricing.seconds,
+        };
+        let per_second = match rule.per_second {
+            Some(rate) => rate * seconds()?,
+            None => 0.0,
+        };
+        Some(round_credits(rule.credits.unwrap_or(0.0) + per_second))
     }
 
-    fn price_rule_matches(&self, rule: &PriceRule, input: &Map<String, Value>) -> bool {
-        rule.when.iter().all(|(key, want)| {
-            let Some(field) = self.field(key) else { return false };
-            let given = input.get(key).filter(|v| !v.is_null()).or(field.default.as_ref());
-            let Some(value) = given.and_then(|v| validate::normalize(field, v)) else { return false };
-            validate::canonical(&value).is_some() && validate::canonical(&value) == validate::canonical(want)
-        })
+    /// The cheapest and dearest price over every length and tier the catalogue lists, for
+    /// the picker ("30–630 credits").
+    pub fn price_range(&self) -> Option<(f64, f64)> {
+        let pricing = self.pricing.as_ref()?;
+        let lengths: Vec<f64> = match &pricing.seconds_field {
+            Some(name) => {
+                let field = self.field(name)?;
+                if field.options.is_empty() {
+                    [field.limits.min, field.limits.max].into_iter().flatten().collect()
+                } else {
+                    field.options.iter().filter_map(|o| validate::as_number(&o.value)).collect()
+                }
+            }
+            None => pricing.seconds.into_iter().collect(),
+        };
+        let mut prices = Vec::new();
+        for rule in &pricing.rules {
+            match rule.per_second {
+                None => prices.push(rule.credits.unwrap_or(0.0)),
+                Some(rate) => {
+                    // Only the lengths this tier allows, when the tier names the length.
+                    let tier = pricing.seconds_field.as_ref().and_then(|n| rule.when.get(n).map(|t| (n, t)));
+                    for secs in &lengths {
+                        let fits = tier.is_none_or(|(n, t)| {
+                            let mut one = Conditions::new();
+                            one.insert(n.clone(), t.clone());
+                            let mut v = Map::new();
+                            v.insert(n.clone(), Value::from(*secs));
+                            conditions::holds(&one, &v)
+                        });
+                        if fits {
+                            prices.push(round_credits(rule.credits.unwrap_or(0.0) + rate * secs));
+                        }
+                    }
+                }
+            }
+        }
+        let lo = prices.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        lo.is_finite().then_some((lo, hi))
     }
 
     /// The optional fields' defaults, as they would be sent.
@@ -399,7 +570,37 @@ fn check_model(model: &ModelSpec) -> Result<(), CatalogueError> {
     if model.name.trim().is_empty() || model.summary.trim().is_empty() {
         return Err(bad("the name and summary must not be empty".into()));
     }
+    if model.family.trim().is_empty() {
+        return Err(bad("the family must not be empty".into()));
+    }
     check_fields(&model.id, &model.fields, "")?;
+    for field in &model.fields {
+        let what = format!("field {:?}", field.name);
+        for c in [&field.show_when, &field.hide_when].into_iter().flatten() {
+            conditions::check(model, c, &what).map_err(bad)?;
+            if c.contains_key(&field.name) {
+                return Err(bad(format!("{what} is shown or hidden by its own value")));
+            }
+        }
+        for m in &field.mentions {
+            let list = match m {
+                MentionSource::Characters => continue,
+                MentionSource::Items { list, .. } | MentionSource::Numbered { list, .. } => list,
+            };
+            if model.field(list).is_none_or(|f| f.kind != FieldType::List) {
+                return Err(bad(format!("{what} mentions items of {list:?}, which is not a list field")));
+            }
+        }
+    }
+    if let Some(example) = &model.example {
+        validate::validate(model, example)
+            .map_err(|p| bad(format!("the example input fails its own checks: {}", validate::describe(&p))))?;
+    }
+    for alt in &model.alternatives {
+        if alt == &model.id {
+            return Err(bad("a model cannot be its own alternative".into()));
+        }
+    }
     for rule in &model.rules {
         check_rule(model, rule).map_err(bad)?;
     }
@@ -486,6 +687,17 @@ fn check_field(model: &str, field: &FieldSpec, path: &str) -> Result<(), Catalog
     if let Some(spec) = &l.allowed_chars {
         validate::CharSet::parse(spec).ok_or_else(|| bad("has allowed_chars that do not parse"))?;
     }
+    if field.send_as.is_some() && !matches!(field.kind, FieldType::Number | FieldType::Integer) {
+        return Err(bad("has send_as but is not a number"));
+    }
+    if (field.limits.media.is_some() || field.limits.min_seconds.is_some() || field.limits.max_seconds.is_some())
+        && field.kind != FieldType::Url
+    {
+        return Err(bad("has media limits but is not a link"));
+    }
+    if !field.mentions.is_empty() && field.kind != FieldType::Text {
+        return Err(bad("has mentions but is not text"));
+    }
     if field.required && field.default.is_some() {
         return Err(bad("is required and also has a default"));
     }
@@ -527,6 +739,33 @@ fn check_rule(model: &ModelSpec, rule: &CrossRule) -> Result<(), String> {
             }
             Ok(())
         }
+        CrossRule::Refuse { when, message, field } => {
+            if when.is_empty() || message.trim().is_empty() {
+                return Err("refuse needs conditions and a message".into());
+            }
+            if let Some(f) = field.as_ref().filter(|f| model.field(f).is_none()) {
+                return Err(format!("refuse reports on unknown field {f:?}"));
+            }
+            conditions::check(model, when, "refuse")
+        }
+        CrossRule::Exclusive { groups, .. } => {
+            if groups.len() < 2 || groups.iter().any(Vec::is_empty) {
+                return Err("exclusive needs at least two non-empty groups".into());
+            }
+            match groups.iter().flatten().find(|f| model.field(f).is_none()) {
+                Some(f) => Err(format!("exclusive names no field {f:?}")),
+                None => Ok(()),
+            }
+        }
+        CrossRule::AtLeastOne { fields, .. } => {
+            if fields.len() < 2 {
+                return Err("at_least_one needs two or more fields".into());
+            }
+            match fields.iter().find(|f| model.field(f).is_none()) {
+                Some(f) => Err(format!("at_least_one names no field {f:?}")),
+                None => Ok(()),
+            }
+        }
     }
 }
 
@@ -534,17 +773,32 @@ fn check_pricing(model: &ModelSpec, pricing: &Pricing) -> Result<(), String> {
     if pricing.rules.is_empty() {
         return Err("pricing has no rules".into());
     }
+    if pricing.source.trim().is_empty() {
+        return Err("pricing names no source".into());
+    }
+    if let Some(name) = &pricing.seconds_field {
+        let field = model.field(name).ok_or_else(|| format!("pricing's seconds_field names no field {name:?}"))?;
+        let numeric = match field.kind {
+            FieldType::Number | FieldType::Integer => true,
+            FieldType::Choice => field.options.iter().all(|o| validate::as_number(&o.value).is_some()),
+            _ => false,
+        };
+        if !numeric {
+            return Err(format!("pricing's seconds_field {name:?} is not numeric"));
+        }
+    }
     for rule in &pricing.rules {
-        if !rule.credits.is_finite() || rule.credits < 0.0 {
-            return Err(format!("a price of {} credits is not sane", rule.credits));
+        let sane = |n: Option<f64>| n.is_none_or(|c| c.is_finite() && c >= 0.0);
+        if !sane(rule.credits) || !sane(rule.per_second) || (rule.credits.is_none() && rule.per_second.is_none()) {
+            return Err(format!(
+                "a price rule needs sane credits or per_second: {:?} / {:?}",
+                rule.credits, rule.per_second
+            ));
         }
-        for (key, want) in &rule.when {
-            let field = model.field(key).ok_or_else(|| format!("a price depends on unknown field {key:?}"))?;
-            let normalized = validate::normalize(field, want);
-            if normalized.as_ref().and_then(validate::canonical) != validate::canonical(want) {
-                return Err(format!("a price depends on {key} = {want}, which that field does not allow as written"));
-            }
+        if rule.per_second.is_some() && pricing.seconds_field.is_none() && pricing.seconds.is_none() {
+            return Err("a per-second price needs seconds_field or seconds".into());
         }
+        conditions::check(model, &rule.when, "a price")?;
     }
     Ok(())
 }
@@ -556,7 +810,7 @@ mod tests {
 
     fn one_model(field: Value) -> String {
         json!({"models": [{
-            "id": "m", "name": "M", "summary": "Does things.", "output": "video",
+            "id": "m", "name": "M", "summary": "Does things.", "output": "video", "family": "F",
             "fields": [field]
         }]})
         .to_string()
@@ -571,11 +825,29 @@ mod tests {
             [
                 "sora-2-text-to-video",
                 "sora-2-image-to-video",
+                "sora-2-text-to-video-stable",
+                "sora-2-image-to-video-stable",
                 "sora-2-pro-text-to-video",
                 "sora-2-pro-image-to-video",
                 "sora-2-pro-storyboard",
                 "sora-watermark-remover",
                 "sora-2-characters-pro",
+                "sora-2-characters",
+                "kling-3.0/video",
+                "kling-2.6/text-to-video",
+                "kling-2.6/image-to-video",
+                "bytedance/seedance-2",
+                "bytedance/seedance-2-fast",
+                "wan/2-6-text-to-video",
+                "wan/2-6-image-to-video",
+                "hailuo/2-3-image-to-video-pro",
+                "hailuo/2-3-image-to-video-standard",
+                "hailuo/02-text-to-video-pro",
+                "grok-imagine/text-to-video",
+                "grok-imagine/image-to-video",
+                "veo3",
+                "veo3_fast",
+                "veo3_lite",
             ]
         );
     }
@@ -583,8 +855,8 @@ mod tests {
     #[test]
     fn rejects_an_insane_catalogue() {
         let dup = json!({"models": [
-            {"id": "m", "name": "M", "summary": "S.", "output": "video", "fields": []},
-            {"id": "m", "name": "M", "summary": "S.", "output": "video", "fields": []}
+            {"id": "m", "name": "M", "summary": "S.", "output": "video", "family": "F", "fields": []},
+            {"id": "m", "name": "M", "summary": "S.", "output": "video", "family": "F", "fields": []}
         ]});
         assert!(matches!(Catalogue::from_json(&dup.to_string()), Err(CatalogueError::DuplicateModel(_))));
 

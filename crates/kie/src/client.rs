@@ -18,6 +18,7 @@ use crate::envelope::{self, Envelope};
 use crate::error::{Failure, KieError};
 use crate::limits::{Limits, LimitsConfig, Wait};
 use crate::media::MediaKind;
+use crate::protocol::{Protocol, VEO_1080P_PATH};
 use crate::record::TaskRecord;
 use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::secret::ApiKey;
@@ -73,6 +74,15 @@ pub struct UploadedFile {
     pub uploaded_at: Option<String>,
 }
 
+/// Veo's answer about a finished video's 1080p copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HdVideo {
+    /// The copy is ready at this link (a result link: fetch it with [`KieClient::fetch_to`]).
+    Ready { url: String },
+    /// Kie is still making it (or not yet willing to): ask again later. Kie's words.
+    Processing { message: String },
+}
+
 /// How a download into a file went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fetched {
@@ -118,8 +128,8 @@ impl KieClient {
         &self.inner.cfg
     }
 
-    /// Validate `input` against the model's catalogue entry, then create the task.
-    /// Returns Kie's task id; store it at once.
+    /// Validate `input` against the model's catalogue entry, then create the task through
+    /// the model's protocol. Returns Kie's task id; store it at once.
     pub async fn create_task(
         &self,
         spec: &ModelSpec,
@@ -127,10 +137,11 @@ impl KieClient {
         callback_url: Option<&str>,
     ) -> Result<String, KieError> {
         let normalized = validate(spec, input).map_err(KieError::InvalidInput)?;
-        self.send_create(&spec.id, &normalized, callback_url).await
+        self.send_create(spec.protocol, &spec.id, &normalized, callback_url).await
     }
 
-    /// Create a task without local validation (the input is sent as given).
+    /// Create a task through `protocol` without local validation (the input is sent as
+    /// given): jobs' `createTask` with `{model, input}`, or Veo's `generate` with a flat body.
     ///
     /// A create is not idempotent: it is sent again only when it surely never reached Kie
     /// (no connection) or Kie said it did not take it (429, 433, 455). After a timeout, a
@@ -138,15 +149,13 @@ impl KieClient {
     /// nothing is sent again.
     pub async fn send_create(
         &self,
+        protocol: Protocol,
         model: &str,
         input: &Map<String, Value>,
         callback_url: Option<&str>,
     ) -> Result<String, KieError> {
-        let mut body = json!({ "model": model, "input": input });
-        if let Some(cb) = callback_url {
-            body["callBackUrl"] = Value::String(cb.to_string());
-        }
-        let url = self.api_url("/api/v1/jobs/createTask");
+        let body = protocol.create_body(model, input, callback_url);
+        let url = self.api_url(protocol.create_path());
         let mut failures = 0;
         loop {
             self.reserve_create().await;
@@ -178,15 +187,16 @@ impl KieClient {
         }
     }
 
-    /// The task's record. Retried on transient errors. A record not there (yet) is
-    /// [`KieError::NotFound`]: right after a create, keep polling for about 90 s.
-    pub async fn record_info(&self, task_id: &str) -> Result<TaskRecord, KieError> {
-        let url = self.api_url("/api/v1/jobs/recordInfo");
+    /// The task's record, asked of `protocol`'s query endpoint and read into one
+    /// [`TaskRecord`] whatever the protocol. Retried on transient errors. A record not there
+    /// (yet) is [`KieError::NotFound`]: right after a create, keep polling for about 90 s.
+    pub async fn record_info(&self, protocol: Protocol, task_id: &str) -> Result<TaskRecord, KieError> {
+        let url = self.api_url(protocol.record_path());
         let record = self
             .with_retries(|| async {
                 let req = self.authed(self.inner.http.get(&url)).query(&[("taskId", task_id)]);
                 match self.send_once(req).await {
-                    Ok(env) if env.data.is_object() => Ok(TaskRecord::from_value(&env.data)),
+                    Ok(env) if env.data.is_object() => Ok(protocol.parse_record(&env.data)),
                     Ok(env) => Err(KieError::NotFound(Failure::new(
                         Some(200),
                         Some(200),
@@ -203,6 +213,31 @@ impl KieClient {
             self.finish_tracking(task_id);
         }
         Ok(record)
+    }
+
+    /// Veo: the 1080p copy of result `index` of a finished task. Free, and safe to ask again:
+    /// until the copy is ready (1–3 minutes after success) Kie answers 400 "1080P is
+    /// processing" or 422 "record status is not success", read as [`HdVideo::Processing`]
+    /// with Kie's words. Transient errors are retried here like any query.
+    pub async fn get_1080p_video(&self, task_id: &str, index: u32) -> Result<HdVideo, KieError> {
+        let url = self.api_url(VEO_1080P_PATH);
+        let index = index.to_string();
+        self.with_retries(|| async {
+            let req = self.authed(self.inner.http.get(&url)).query(&[("taskId", task_id), ("index", index.as_str())]);
+            match self.send_once(req).await {
+                Ok(env) => Ok(match hd_url_of(&env.data) {
+                    Some(url) => HdVideo::Ready { url },
+                    // A success without a link yet: ask again later.
+                    None if env.message.is_empty() => {
+                        HdVideo::Processing { message: "Kie has no 1080p link yet".into() }
+                    }
+                    None => HdVideo::Processing { message: env.message },
+                }),
+                Err(KieError::InvalidRequest(f)) => Ok(HdVideo::Processing { message: f.message }),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     /// The account's credit balance.
@@ -485,6 +520,21 @@ fn task_id_of(env: Envelope) -> Result<String, KieError> {
     }
 }
 
+/// The link in a `get-1080p-video` answer: `{resultUrl}` (also a bare string, `url`, or a
+/// one-item `resultUrls`).
+fn hd_url_of(data: &Value) -> Option<String> {
+    let url = match data {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => o
+            .get("resultUrl")
+            .or_else(|| o.get("url"))
+            .and_then(Value::as_str)
+            .or_else(|| o.get("resultUrls").and_then(|v| v.get(0)).and_then(Value::as_str)),
+        _ => None,
+    };
+    url.map(str::trim).filter(|u| !u.is_empty()).map(str::to_string)
+}
+
 fn number_of(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
@@ -549,6 +599,16 @@ mod tests {
         assert!(!create_outcome_unknown(&KieError::Connection { failure: Failure::wire("refused"), never_sent: true }));
         assert!(!create_outcome_unknown(&KieError::ModelPaused(Failure::wire("p"))));
         assert!(!create_outcome_unknown(&KieError::InvalidRequest(Failure::wire("p"))));
+    }
+
+    #[test]
+    fn reads_the_hd_link() {
+        assert_eq!(hd_url_of(&json!({"resultUrl": "https://x/hd.mp4"})).as_deref(), Some("https://x/hd.mp4"));
+        assert_eq!(hd_url_of(&json!("https://x/hd.mp4")).as_deref(), Some("https://x/hd.mp4"));
+        assert_eq!(hd_url_of(&json!({"resultUrls": ["https://x/a.mp4"]})).as_deref(), Some("https://x/a.mp4"));
+        assert_eq!(hd_url_of(&json!({"resultUrl": " "})), None);
+        assert_eq!(hd_url_of(&json!({"resultUrl": null})), None);
+        assert_eq!(hd_url_of(&Value::Null), None);
     }
 
     #[test]

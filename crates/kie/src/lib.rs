@@ -5,10 +5,12 @@
 pub mod callback;
 pub mod catalogue;
 pub mod client;
+pub mod conditions;
 pub mod envelope;
 pub mod error;
 pub mod limits;
 pub mod media;
+pub mod protocol;
 pub mod record;
 pub mod retry;
 pub mod secret;

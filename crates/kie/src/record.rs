@@ -1,5 +1,7 @@
 //! The task record from `recordInfo` and callbacks, read leniently: any field may be null
-//! or absent, `param` and `resultJson` are JSON strings, and types drift.
+//! or absent, `param` and `resultJson` are JSON strings, and types drift. Veo's
+//! `record-info` (`successFlag`, `response`, `paramJson`) is read into the same record
+//! ([`TaskRecord::from_veo_value`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -72,6 +74,12 @@ pub struct TaskResult {
     pub last_frame_url: Option<String>,
     /// Text results (characters).
     pub result_object: Option<Value>,
+    /// Veo: `response.originUrls` (the videos before Kie's processing), when given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_urls: Vec<String>,
+    /// Veo: `response.resolution` (e.g. "720p"), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
 }
 
 impl TaskResult {
@@ -128,6 +136,45 @@ impl TaskRecord {
             create_time: obj.get("createTime").and_then(as_i64),
             update_time: obj.get("updateTime").and_then(as_i64),
             complete_time: obj.get("completeTime").and_then(as_i64),
+            progress: obj.get("progress").and_then(as_f64).map(|p| p.clamp(0.0, 100.0)),
+            credits_consumed: obj.get("creditsConsumed").or_else(|| obj.get("consumeCredits")).and_then(as_f64),
+        }
+    }
+
+    /// Read a record from the `data` of Veo's `record-info` answer: `successFlag` 0 is
+    /// generating, 1 success, 2 failed, 3 created but failed upstream (both failures);
+    /// `response.resultUrls` (and `originUrls`) the results; `errorCode`/`errorMessage` the
+    /// failure; `paramJson` (a JSON string of the flat create body) the param, whose fields
+    /// other than `model` and `callBackUrl` are the input.
+    pub fn from_veo_value(data: &Value) -> TaskRecord {
+        let empty = Map::new();
+        let obj = data.as_object().unwrap_or(&empty);
+        let flag = obj.get("successFlag").and_then(as_i64);
+        let state = match flag {
+            Some(0) => TaskState::Generating,
+            Some(1) => TaskState::Success,
+            Some(2 | 3) => TaskState::Fail,
+            Some(other) => TaskState::Other(other.to_string()),
+            None => TaskState::Other(String::new()),
+        };
+        let param = obj.get("paramJson").or_else(|| obj.get("param")).and_then(parse_flat_param);
+        let fail_msg = obj.get("errorMessage").and_then(loose_string).or_else(|| match flag {
+            Some(2) => Some("Kie reported that generation failed (successFlag 2).".to_string()),
+            Some(3) => Some("Kie created the task, but generation failed upstream (successFlag 3).".to_string()),
+            _ => None,
+        });
+        TaskRecord {
+            task_id: str_field(obj, &["taskId", "task_id"]),
+            model: str_field(obj, &["model"]).or_else(|| param.as_ref().and_then(|p| p.model.clone())),
+            state,
+            param,
+            result: obj.get("response").and_then(parse_veo_response),
+            fail_code: obj.get("errorCode").and_then(loose_string),
+            fail_msg,
+            cost_time: None,
+            create_time: obj.get("createTime").and_then(time_ms),
+            update_time: obj.get("updateTime").and_then(time_ms),
+            complete_time: obj.get("completeTime").and_then(time_ms),
             progress: obj.get("progress").and_then(as_f64).map(|p| p.clamp(0.0, 100.0)),
             credits_consumed: obj.get("creditsConsumed").or_else(|| obj.get("consumeCredits")).and_then(as_f64),
         }
@@ -197,6 +244,7 @@ fn parse_result(v: &Value) -> Option<TaskResult> {
         first_frame_url: str_field(obj, &["firstFrameUrl"]),
         last_frame_url: str_field(obj, &["lastFrameUrl"]),
         result_object: obj.get("resultObject").filter(|o| !o.is_null()).cloned(),
+        ..TaskResult::default()
     })
 }
 
@@ -206,6 +254,70 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
         _ => Vec::new(),
     }
+}
+
+/// Veo's `paramJson`: the flat create body. Its fields other than `model` and
+/// `callBackUrl` are the input.
+fn parse_flat_param(v: &Value) -> Option<TaskParam> {
+    let p = json_in_string(v)?;
+    let obj = p.as_object()?;
+    let input = obj.iter().filter(|(k, _)| *k != "model" && *k != "callBackUrl").map(|(k, v)| (k.clone(), v.clone()));
+    Some(TaskParam {
+        model: str_field(obj, &["model"]),
+        call_back_url: str_field(obj, &["callBackUrl"]),
+        input: input.collect(),
+    })
+}
+
+/// Veo's `response`: `{taskId, resultUrls[], originUrls[], resolution}` (an object, or the
+/// same as a JSON string; a list given as a JSON string is read too).
+fn parse_veo_response(v: &Value) -> Option<TaskResult> {
+    let r = json_in_string(v)?;
+    let obj = r.as_object()?;
+    let list = |k: &str| match obj.get(k) {
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
+            string_list(serde_json::from_str::<Value>(s).ok().as_ref())
+        }
+        other => string_list(other),
+    };
+    Some(TaskResult {
+        result_urls: list("resultUrls"),
+        origin_urls: list("originUrls"),
+        resolution: str_field(obj, &["resolution"]),
+        ..TaskResult::default()
+    })
+}
+
+/// A time as ms since the epoch: a number (or a number in a string), or a date-time text
+/// `YYYY-MM-DD HH:MM:SS` (Kie's Veo examples), read as UTC because Kie names no zone.
+fn time_ms(v: &Value) -> Option<i64> {
+    if let Some(n) = as_i64(v) {
+        return Some(n);
+    }
+    let s = v.as_str()?.trim();
+    let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00:00"));
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time.trim_end_matches('Z');
+    let time = time.split('.').next().unwrap_or(time);
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) =
+        (t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0));
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(((days_from_civil(y, m, day) * 24 + hh) * 60 + mm) * 60_000 + ss * 1000)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days-from-civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Seed 001's numeric `status` (0 generating, 1 success, 2 failed), for old-style records.

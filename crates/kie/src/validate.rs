@@ -10,7 +10,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::catalogue::{CrossRule, FieldSpec, FieldType, ModelSpec};
+use crate::catalogue::{CrossRule, FieldSpec, FieldType, MentionSource, ModelSpec, SendAs};
+use crate::conditions::{effective_values, holds};
 
 /// One thing wrong with the input, in words a non-technical user understands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -39,15 +40,34 @@ pub fn describe(problems: &[Problem]) -> String {
 pub fn validate(spec: &ModelSpec, input: &Map<String, Value>) -> Result<Map<String, Value>, Vec<Problem>> {
     let mut problems = Vec::new();
     let owner = format!("a setting of {}", spec.name);
-    let out = check_object(&spec.fields, input, "", None, &owner, &mut problems);
+    let hidden = hidden_fields(spec, input);
+    let out = check_object(&spec.fields, input, "", None, &owner, &hidden, &mut problems);
     for rule in &spec.rules {
         check_cross_rule(spec, rule, &out, &mut problems);
     }
+    check_mentions(spec, &out, &mut problems);
     if problems.is_empty() {
         Ok(out)
     } else {
         Err(problems)
     }
+}
+
+/// The top-level fields that `show_when`/`hide_when` leave out for this input: a form hides
+/// them, and validation neither checks nor sends them (a value left in one is dropped).
+pub fn hidden_fields(spec: &ModelSpec, input: &Map<String, Value>) -> Vec<String> {
+    if spec.fields.iter().all(|f| f.show_when.is_none() && f.hide_when.is_none()) {
+        return Vec::new();
+    }
+    let values = effective_values(spec, input);
+    spec.fields
+        .iter()
+        .filter(|f| {
+            f.show_when.as_ref().is_some_and(|c| !holds(c, &values))
+                || f.hide_when.as_ref().is_some_and(|c| holds(c, &values))
+        })
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 /// The outcome of checking one value.
@@ -115,6 +135,7 @@ fn check_object(
     prefix: &str,
     label_prefix: Option<&str>,
     owner: &str,
+    hidden: &[String],
     problems: &mut Vec<Problem>,
 ) -> Map<String, Value> {
     // Which input key feeds which field: exact names first, then the same name in other
@@ -153,6 +174,9 @@ fn check_object(
 
     let mut out = Map::new();
     for (field, given) in fields.iter().zip(&given) {
+        if hidden.contains(&field.name) {
+            continue;
+        }
         let path = format!("{prefix}{}", field.name);
         let label = join_label(label_prefix, &field.label);
         let value = given.map(|g| g.1).filter(|v| !v.is_null());
@@ -208,7 +232,7 @@ pub(crate) fn check_value(
         FieldType::Object => match value {
             Value::Object(map) => {
                 let owner = format!("part of {label}");
-                let out = check_object(&field.fields, map, &format!("{path}."), Some(label), &owner, at.problems);
+                let out = check_object(&field.fields, map, &format!("{path}."), Some(label), &owner, &[], at.problems);
                 Checked::Ok(Value::Object(out))
             }
             other => {
@@ -295,7 +319,10 @@ fn check_number(field: &FieldSpec, value: &Value, at: &mut At) -> Checked {
         let message = format!("{} must be at most {}{unit}; got {}{unit}.", at.label, fmt_num(max), fmt_num(n));
         at.push("out_of_range", message);
     }
-    Checked::Ok(number_value(n))
+    match field.send_as {
+        Some(SendAs::String) => Checked::Ok(Value::String(plain_num(n))),
+        _ => Checked::Ok(number_value(n)),
+    }
 }
 
 fn check_bool(value: &Value, at: &mut At) -> Checked {
@@ -498,16 +525,12 @@ fn check_list(field: &FieldSpec, value: &Value, at: &mut At) -> Checked {
 
 fn check_cross_rule(spec: &ModelSpec, rule: &CrossRule, out: &Map<String, Value>, problems: &mut Vec<Problem>) {
     match rule {
+        CrossRule::Refuse { .. } | CrossRule::Exclusive { .. } | CrossRule::AtLeastOne { .. } => {
+            check_other_rule(spec, rule, out, problems)
+        }
         CrossRule::SumAtMost { list, item_key, limit_field, limit, message } => {
             // A sum of values already reported as wrong would only add noise.
-            let touched = |name: &str| {
-                problems.iter().any(|p| {
-                    p.field == name
-                        || p.field.starts_with(&format!("{name}["))
-                        || p.field.starts_with(&format!("{name}."))
-                })
-            };
-            if touched(list) || limit_field.as_deref().is_some_and(touched) {
+            if touched(problems, list) || limit_field.as_deref().is_some_and(|f| touched(problems, f)) {
                 return;
             }
             let Some(Value::Array(items)) = out.get(list) else { return };
@@ -538,6 +561,214 @@ fn check_cross_rule(spec: &ModelSpec, rule: &CrossRule, out: &Map<String, Value>
                 .replace("{unit}", &unit);
             problems.push(Problem::new(list.clone(), "sum_too_large", text));
         }
+    }
+}
+
+/// Whether problems were already reported on this field (or inside it): a rule about it
+/// would only add noise.
+fn touched(problems: &[Problem], name: &str) -> bool {
+    problems.iter().any(|p| {
+        p.field == name || p.field.starts_with(&format!("{name}[")) || p.field.starts_with(&format!("{name}."))
+    })
+}
+
+fn label_of<'a>(spec: &'a ModelSpec, name: &'a str) -> &'a str {
+    spec.field(name).map_or(name, |f| f.label.as_str())
+}
+
+fn check_other_rule(spec: &ModelSpec, rule: &CrossRule, out: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    match rule {
+        CrossRule::SumAtMost { .. } => {}
+        CrossRule::Refuse { when, message, field } => {
+            if when.keys().any(|k| touched(problems, k)) || !holds(when, out) {
+                return;
+            }
+            let at = field.clone().or_else(|| when.keys().next().cloned()).unwrap_or_default();
+            problems.push(Problem::new(at, "not_allowed_together", message.clone()));
+        }
+        CrossRule::Exclusive { groups, message } => {
+            let used: Vec<Vec<&String>> =
+                groups.iter().map(|g| g.iter().filter(|f| out.contains_key(f.as_str())).collect()).collect();
+            let in_use: Vec<&Vec<&String>> = used.iter().filter(|g| !g.is_empty()).collect();
+            if in_use.len() < 2 {
+                return;
+            }
+            let names = |g: &Vec<&String>| {
+                let labels: Vec<&str> = g.iter().map(|f| label_of(spec, f)).collect();
+                join_list(&labels, "and")
+            };
+            let text = message.clone().unwrap_or_else(|| {
+                let parts: Vec<String> = in_use.iter().map(|g| names(g)).collect();
+                format!("{} cannot be used together: keep one.", join_list(&parts, "and"))
+            });
+            problems.push(Problem::new(in_use[1][0].clone(), "not_allowed_together", text));
+        }
+        CrossRule::AtLeastOne { fields, message } => {
+            if fields.iter().any(|f| out.contains_key(f.as_str()) || touched(problems, f)) {
+                return;
+            }
+            let labels: Vec<&str> = fields.iter().map(|f| label_of(spec, f)).collect();
+            let text = message.clone().unwrap_or_else(|| format!("Give {}.", join_list(&labels, "or")));
+            problems.push(Problem::new(fields.first().cloned().unwrap_or_default(), "required", text));
+        }
+    }
+}
+
+/// The `@names` in a text, skipping `@` inside words (e-mail addresses) and a sentence's
+/// closing dot.
+pub fn mentions_in(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if c == '@' && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') {
+            let rest = &text[i + 1..];
+            let end = rest
+                .find(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '-'))
+                .unwrap_or(rest.len());
+            let name = rest[..end].trim_end_matches(['.', '-']);
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+fn check_mentions(spec: &ModelSpec, out: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    for field in spec.fields.iter().filter(|f| !f.mentions.is_empty()) {
+        let Some(Value::String(text)) = out.get(&field.name) else { continue };
+        let characters = field.mentions.contains(&MentionSource::Characters);
+        for name in mentions_in(text) {
+            let mut known = false;
+            let mut wanted: Vec<String> = Vec::new();
+            for source in &field.mentions {
+                match source {
+                    MentionSource::Characters => {}
+                    MentionSource::Numbered { list, prefix } => {
+                        let n = count_items(out.get(list));
+                        let number = name
+                            .get(..prefix.len())
+                            .filter(|p| p.eq_ignore_ascii_case(prefix))
+                            .and_then(|_| name[prefix.len()..].parse::<usize>().ok());
+                        match number {
+                            Some(k) if (1..=n).contains(&k) => known = true,
+                            Some(_) => {
+                                let label = lower_first(label_of(spec, list));
+                                let have = match n {
+                                    0 => format!("there are no {label}"),
+                                    1 => format!("there is only 1 (@{prefix}1)"),
+                                    n => format!("there are {n} (@{prefix}1 to @{prefix}{n})"),
+                                };
+                                let message = format!("{} mentions @{name}, but {have}.", field.label);
+                                problems.push(Problem::new(field.name.clone(), "unknown_mention", message));
+                                known = true; // reported
+                            }
+                            None => {}
+                        }
+                    }
+                    // A list already reported as wrong would only add noise here.
+                    MentionSource::Items { list, .. } | MentionSource::Numbered { list, .. }
+                        if touched(problems, list) =>
+                    {
+                        known = true
+                    }
+                    MentionSource::Items { list, key } => {
+                        let names: Vec<String> = match out.get(list) {
+                            Some(Value::Array(items)) => items
+                                .iter()
+                                .filter_map(|i| i.get(key).and_then(Value::as_str).map(str::to_string))
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                            known = true;
+                        } else {
+                            let what = spec
+                                .field(list)
+                                .and_then(|f| f.items.as_deref())
+                                .map_or("item".to_string(), |i| lower_first(&i.label));
+                            wanted.push(if names.is_empty() {
+                                format!("no {what} is defined")
+                            } else {
+                                let at: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
+                                format!("the {what}s are {}", join_list(&at, "and"))
+                            });
+                        }
+                    }
+                }
+            }
+            if !known && !characters && !wanted.is_empty() {
+                let message = format!("{} mentions @{name}, but {}.", field.label, wanted.join("; "));
+                problems.push(Problem::new(field.name.clone(), "unknown_mention", message));
+            }
+        }
+    }
+}
+
+/// A name `@`-completion may offer in a text field, drawn from the input itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct MentionOffer {
+    /// The text field it may be written in.
+    pub field: String,
+    /// The name, without `@`.
+    pub name: String,
+    /// What it names ("Element", "Image 2").
+    pub label: String,
+}
+
+/// Names from the (raw, maybe incomplete) input that `@` may refer to: each element's name,
+/// `@image1`… for each image given. Characters come from the registry, not from here.
+pub fn mention_offers(spec: &ModelSpec, input: &Map<String, Value>) -> Vec<MentionOffer> {
+    let mut out = Vec::new();
+    for field in spec.fields.iter().filter(|f| !f.mentions.is_empty()) {
+        for source in &field.mentions {
+            let item_label = |list: &str| {
+                spec.field(list).and_then(|f| f.items.as_deref()).map_or(String::new(), |i| i.label.clone())
+            };
+            match source {
+                MentionSource::Characters => {}
+                MentionSource::Items { list, key } => {
+                    if let Some(Value::Array(items)) = input.get(list) {
+                        for item in items {
+                            if let Some(name) =
+                                item.get(key).and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty())
+                            {
+                                out.push(MentionOffer {
+                                    field: field.name.clone(),
+                                    name: name.to_string(),
+                                    label: item_label(list),
+                                });
+                            }
+                        }
+                    }
+                }
+                MentionSource::Numbered { list, prefix } => {
+                    let n = match input.get(list) {
+                        Some(Value::Array(items)) => {
+                            items.iter().filter(|v| v.as_str().is_some_and(|s| !s.trim().is_empty())).count()
+                        }
+                        _ => 0,
+                    };
+                    for k in 1..=n {
+                        out.push(MentionOffer {
+                            field: field.name.clone(),
+                            name: format!("{prefix}{k}"),
+                            label: format!("{} {k}", item_label(list)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn count_items(value: Option<&Value>) -> usize {
+    match value {
+        Some(Value::Array(items)) => items.len(),
+        Some(Value::Null) | None => 0,
+        Some(_) => 1,
     }
 }
 
@@ -761,8 +992,8 @@ pub fn budgets(spec: &ModelSpec, input: &Map<String, Value>) -> Vec<Budget> {
     let round = |n: f64| (n * 1000.0).round() / 1000.0;
     let mut out = Vec::new();
     for rule in &spec.rules {
-        // The only kind of rule today; a new kind must decide here whether it is a budget.
-        let CrossRule::SumAtMost { list, item_key, limit_field, limit, .. } = rule;
+        // Only sums are budgets; the other rules are yes-or-no.
+        let CrossRule::SumAtMost { list, item_key, limit_field, limit, .. } = rule else { continue };
         let lim = match (limit_field, limit) {
             (Some(name), _) => {
                 let given = input.get(name).filter(|v| !v.is_null() && v.as_str() != Some(""));

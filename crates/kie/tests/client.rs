@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kie::catalogue::Catalogue;
 use kie::client::{ClientConfig, KieClient};
 use kie::limits::LimitsConfig;
+use kie::protocol::Protocol;
 use kie::retry::RetryPolicy;
 use kie::{ApiKey, ErrorCode, KieError, TaskRecord, TaskState};
 use kie_sim::{Endpoint, Fault, FaultRule, Sim, SimConfig};
@@ -57,7 +58,7 @@ async fn create(client: &KieClient) -> Result<String, KieError> {
 async fn wait_final(client: &KieClient, task_id: &str) -> TaskRecord {
     let start = Instant::now();
     loop {
-        match client.record_info(task_id).await {
+        match client.record_info(Protocol::Jobs, task_id).await {
             Ok(rec) if rec.is_final() => return rec,
             Ok(_) => {}
             Err(e) if e.code() == ErrorCode::NotFound => {}
@@ -75,7 +76,7 @@ async fn text_to_video_end_to_end() {
     let before = client.credits().await.unwrap();
     let task_id = create(&client).await.unwrap();
     // Right after the create the record is not there yet.
-    let early = client.record_info(&task_id).await.unwrap_err();
+    let early = client.record_info(Protocol::Jobs, &task_id).await.unwrap_err();
     assert_eq!(early.code(), ErrorCode::NotFound);
     let rec = wait_final(&client, &task_id).await;
     assert_eq!(rec.state, TaskState::Success);
@@ -119,10 +120,14 @@ async fn local_validation_sends_nothing() {
 async fn server_side_validation_is_not_retried() {
     let sim = Sim::start(sim_config()).await.unwrap();
     let client = client_for(&sim);
-    let err = client.send_create("sora-2-text-to-video", &input(json!({"n_frames": "10"})), None).await.unwrap_err();
+    let err = client
+        .send_create(Protocol::Jobs, "sora-2-text-to-video", &input(json!({"n_frames": "10"})), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidRequest);
     assert!(err.failure().unwrap().message.contains("prompt"), "{err:?}");
-    let err = client.send_create("sora-3-imaginary", &input(json!({"prompt": "x"})), None).await.unwrap_err();
+    let err =
+        client.send_create(Protocol::Jobs, "sora-3-imaginary", &input(json!({"prompt": "x"})), None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidRequest);
     assert!(err.failure().unwrap().message.contains("not supported"));
     assert_eq!(sim.stats().creates_received, 2);
@@ -216,7 +221,7 @@ async fn reads_are_retried_through_transient_faults() {
     ] {
         let queries = sim.stats().record_queries;
         sim.push_fault(FaultRule::new(Endpoint::RecordInfo, fault.clone()).times(2));
-        let rec = client.record_info(&task_id).await.unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
+        let rec = client.record_info(Protocol::Jobs, &task_id).await.unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
         assert_eq!(rec.task_id.as_deref(), Some(task_id.as_str()));
         assert_eq!(sim.stats().record_queries - queries, 3, "{fault:?}: two failures, then success");
     }
@@ -442,7 +447,7 @@ async fn every_model_runs_against_the_simulator() {
         ("sora-watermark-remover", json!({"video_url": "https://sora.chatgpt.com/p/s_0123456789abcdef"})),
         (
             "sora-2-characters-pro",
-            json!({"origin_task_id": origin, "character_prompt": "a friendly fox", "character_user_name": "foxy"}),
+            json!({"origin_task_id": origin, "character_prompt": "a friendly fox", "character_user_name": "foxy", "timestamps": "0,2"}),
         ),
     ];
     for (model, inp) in cases {

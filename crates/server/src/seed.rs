@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kie::catalogue::Catalogue;
+use kie::catalogue::{Catalogue, FieldSpec, FieldType, ModelSpec, OutputKind, Widget};
 use kie::TaskResult;
 use rusqlite::params;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use studio::library::{self, NewResult, ResultKind};
 use studio::paths::{self, LibraryPaths};
 use studio::{tasks, Db};
@@ -24,17 +24,6 @@ use studio::{tasks, Db};
 /// 2025-01-01T00:00:00Z: tasks are spread over the year that follows.
 pub const START_MS: i64 = 1_735_689_600_000;
 pub const YEAR_MS: i64 = 365 * 86_400_000;
-
-/// The video models, with how often each is used. `sora-2-characters-pro` makes a character
-/// (text), not a video, so it is not among them.
-const MODELS: &[(&str, u64)] = &[
-    ("sora-2-text-to-video", 35),
-    ("sora-2-image-to-video", 20),
-    ("sora-2-pro-text-to-video", 15),
-    ("sora-2-pro-image-to-video", 10),
-    ("sora-2-pro-storyboard", 12),
-    ("sora-watermark-remover", 8),
-];
 
 // Phrase lists, most common first: items are drawn with weight 1 / (rank + 1).
 const SUBJECTS: &[&str] = &[
@@ -264,18 +253,6 @@ impl Rng {
         items.last().expect("a non-empty list")
     }
 
-    fn weighted(&mut self, items: &[(&'static str, u64)]) -> &'static str {
-        let total: u64 = items.iter().map(|(_, w)| w).sum();
-        let mut x = self.below(total);
-        for (item, w) in items {
-            if x < *w {
-                return item;
-            }
-            x -= w;
-        }
-        items.last().expect("a non-empty list").0
-    }
-
     fn hex(&mut self, len: usize) -> String {
         let mut s = String::with_capacity(len);
         while s.len() < len {
@@ -362,7 +339,7 @@ pub fn search_queries(count: usize, seed: u64) -> Vec<String> {
 
 /// One generated task, before it is written.
 struct Planned {
-    model: &'static str,
+    model: String,
     input: Map<String, Value>,
     credits: f64,
     kie_task_id: String,
@@ -385,47 +362,74 @@ impl Planned {
             first_frame_url: Some(format!("{base}/first.jpg")),
             last_frame_url: None,
             result_object: None,
+            ..TaskResult::default()
         }
     }
 }
 
-fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
-    let model = rng.weighted(MODELS);
-    let portrait = rng.percent(30);
-    let aspect = if portrait { "portrait" } else { "landscape" };
-    let n_frames = if rng.percent(65) { "10" } else { "15" };
-    let size = if rng.percent(75) { "standard" } else { "high" };
-    let image = format!("https://images.example.com/uploads/{}.jpg", rng.hex(12));
-    let raw = match model {
-        "sora-2-text-to-video" => json!({"prompt": prompt(rng), "aspect_ratio": aspect, "n_frames": n_frames}),
-        "sora-2-image-to-video" => {
-            json!({"prompt": prompt(rng), "image_urls": [image], "aspect_ratio": aspect, "n_frames": n_frames})
-        }
-        "sora-2-pro-text-to-video" => {
-            json!({"prompt": prompt(rng), "aspect_ratio": aspect, "n_frames": n_frames, "size": size})
-        }
-        "sora-2-pro-image-to-video" => json!({
-            "prompt": prompt(rng), "image_urls": [image], "aspect_ratio": aspect, "n_frames": n_frames, "size": size
-        }),
-        "sora-2-pro-storyboard" => {
-            let length: i64 = *rng.pick(&[10, 15, 15, 25]);
-            // 2 to 4 shots of at least 2 s, filling the length.
-            let mut durations = vec![2; rng.range(2, 4) as usize];
-            for _ in 0..length - 2 * durations.len() as i64 {
-                let k = rng.below(durations.len() as u64) as usize;
-                durations[k] += 1;
+/// The catalogue's video models that have an example input, earlier ones more often (the
+/// catalogue lists the original Sora family first).
+fn video_models(catalogue: &Catalogue) -> Vec<&ModelSpec> {
+    catalogue.models.iter().filter(|m| m.output == OutputKind::Video && m.example.is_some()).collect()
+}
+
+/// A varied valid input for `spec`: its example with a new prompt (and new scene texts in
+/// lists of groups), and each choice re-drawn now and then when the result stays valid.
+fn vary(rng: &mut Rng, spec: &ModelSpec, catalogue: &Catalogue) -> Map<String, Value> {
+    let mut input = spec.example.clone().unwrap_or_default();
+    for field in &spec.fields {
+        match (field.kind, input.get_mut(&field.name)) {
+            (FieldType::Text, Some(v)) if field.widget == Widget::Textarea => *v = Value::String(prompt(rng)),
+            (FieldType::List, Some(Value::Array(items))) => {
+                let Some(item) = field.items.as_deref() else { continue };
+                for it in items.iter_mut().filter_map(Value::as_object_mut) {
+                    // Free text only: names with a character set stay as the example has them.
+                    let free =
+                        |f: &&FieldSpec| f.kind == FieldType::Text && f.required && f.limits.allowed_chars.is_none();
+                    for sub in item.fields.iter().filter(free) {
+                        it.insert(sub.name.clone(), Value::String(capitalise(&scene(rng))));
+                    }
+                }
             }
-            let shots: Vec<Value> =
-                durations.iter().map(|d| json!({"Scene": capitalise(&scene(rng)), "duration": d})).collect();
-            json!({"shots": shots, "n_frames": length.to_string(), "aspect_ratio": aspect})
+            _ => {}
         }
-        _ => json!({"video_url": format!("https://sora.chatgpt.com/p/s_{}", rng.hex(32))}),
-    };
-    let Value::Object(raw) = raw else { unreachable!() };
+    }
+    if catalogue.validate(&spec.id, &input).is_err() {
+        // A made-up text broke a limit: the example as it is, with only its prompt new.
+        input = spec.example.clone().unwrap_or_default();
+        if let Some(Value::String(p)) = input.get_mut("prompt") {
+            *p = prompt(rng);
+        }
+        if catalogue.validate(&spec.id, &input).is_err() {
+            input = spec.example.clone().unwrap_or_default();
+        }
+    }
+    for field in spec.fields.iter().filter(|f| f.kind == FieldType::Choice) {
+        if rng.percent(50) {
+            let mut tried = input.clone();
+            tried.insert(field.name.clone(), rng.pick(&field.options).value.clone());
+            if catalogue.validate(&spec.id, &tried).is_ok() {
+                input = tried;
+            }
+        }
+    }
+    input
+}
+
+/// Whether an input asks for a tall video, by its values ("portrait", "9:16").
+fn is_portrait(input: &Map<String, Value>) -> bool {
+    input.values().any(|v| matches!(v.as_str(), Some("portrait" | "9:16" | "2:3" | "3:4")))
+}
+
+fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
+    let models = video_models(catalogue);
+    let spec = *rng.skewed(&models);
+    let model = spec.id.clone();
+    let raw = vary(rng, spec, catalogue);
     let input =
-        catalogue.validate(model, &raw).unwrap_or_else(|p| panic!("seeded input for {model} is invalid: {p:?}"));
-    let spec = catalogue.model(model).expect("a catalogue model");
+        catalogue.validate(&model, &raw).unwrap_or_else(|p| panic!("seeded input for {model} is invalid: {p:?}"));
     let credits = spec.estimate_credits(&input).expect("every video model has a price");
+    let portrait = is_portrait(&input);
     // Spread over the year, in id order, as a real library grows.
     let slot = YEAR_MS / n.max(1) as i64;
     let created = START_MS + slot * i as i64 + rng.range(0, (slot - 1).clamp(0, 3_600_000));
@@ -437,9 +441,8 @@ fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
         model,
         input,
         credits,
-        kie_task_id: format!("sora_{}", rng.hex(24)),
-        // The watermark remover keeps the source's shape; call it landscape.
-        portrait: portrait && model != "sora-watermark-remover",
+        kie_task_id: rng.hex(32),
+        portrait,
         created,
         submitted,
         finished,
@@ -610,7 +613,7 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
         }
         Writer::Api => {
             for p in &planned {
-                let t = tasks::insert_submitting(&db, p.model, &p.input, Some(p.credits), false, p.created).unwrap();
+                let t = tasks::insert_submitting(&db, &p.model, &p.input, Some(p.credits), false, p.created).unwrap();
                 tasks::mark_submitted(&db, t.id, &p.kie_task_id, p.submitted).unwrap();
                 tasks::mark_succeeded(&db, t.id, &p.result(), Some(p.credits), p.finished).unwrap();
                 let (new, video, poster) = new_result(p, t.id, &files);
@@ -740,7 +743,7 @@ mod tests {
             assert_eq!((Some(size as i64), v.result.sha256.as_deref()), (v.result.size, Some(sha.as_str())));
             hashes.insert(sha);
             assert!(lib.resolve(v.result.poster_path.as_deref().unwrap()).unwrap().is_file());
-            if task.model != "sora-watermark-remover" {
+            if catalogue.model(&task.model).unwrap().field("prompt").is_some_and(|f| f.widget == Widget::Textarea) {
                 assert!(v.prompt.as_deref().is_some_and(|p| p.len() > 20), "{v:?}");
             }
         }

@@ -8,6 +8,7 @@
 //! [`Headless`] one. Blocking work (the keyring, hashing, copying, dialogs) runs on
 //! `spawn_blocking`; no lock is held across an `.await`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinHandle;
 
+use crate::availability::{self, ModelStatus};
 use crate::characters::{self, Character, NewCharacter};
 use crate::error::StudioError;
 use crate::events::StudioEvent;
@@ -25,7 +27,7 @@ use crate::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail
 use crate::keys::KeyStatus;
 use crate::library::{self, ResultQuery, ResultRow};
 use crate::payloads::{
-    AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress, UploadedImage,
+    AppInfo, Balance, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
 };
 use crate::progress::ProgressThrottle;
 use crate::session::{Mode, Session, SessionConfig};
@@ -44,8 +46,8 @@ const MAX_PROGRESS_SINKS: usize = 8;
 /// What only a desktop can do. Methods may block (a dialog waits for the user): the app
 /// calls them off the async workers.
 pub trait Host: Send + Sync + 'static {
-    /// Files the user chose, `None` when cancelled.
-    fn pick_files(&self, title: &str, filter_name: &str, extensions: &[&str]) -> Option<Vec<PathBuf>>;
+    /// Files the user chose (one unless `pick.multiple`), `None` when cancelled.
+    fn pick_files(&self, pick: &uploads::FilePick) -> Option<Vec<PathBuf>>;
     /// A folder the user chose, `None` when cancelled.
     fn pick_folder(&self, title: &str) -> Option<PathBuf>;
     /// Shows a file in the file manager.
@@ -59,7 +61,7 @@ pub trait Host: Send + Sync + 'static {
 pub struct Headless;
 
 impl Host for Headless {
-    fn pick_files(&self, _: &str, _: &str, _: &[&str]) -> Option<Vec<PathBuf>> {
+    fn pick_files(&self, _: &uploads::FilePick) -> Option<Vec<PathBuf>> {
         None
     }
     fn pick_folder(&self, _: &str) -> Option<PathBuf> {
@@ -112,8 +114,42 @@ pub fn check_input(catalogue: &Catalogue, model: &str, input: &Map<String, Value
         (Err(problems), None) => (problems, None),
         (Ok(_), None) => (Vec::new(), None),
     };
-    let budgets = catalogue.model(model).map(|spec| kie::validate::budgets(spec, input)).unwrap_or_default();
-    InputCheck { problems, credits, usd: credits.map(credits_to_usd), budgets }
+    let spec = catalogue.model(model);
+    let budgets = spec.map(|spec| kie::validate::budgets(spec, input)).unwrap_or_default();
+    let hidden = spec.map(|spec| kie::validate::hidden_fields(spec, input)).unwrap_or_default();
+    let mentions = spec.map(|spec| kie::validate::mention_offers(spec, input)).unwrap_or_default();
+    InputCheck { problems, credits, usd: credits.map(credits_to_usd), budgets, hidden, mentions }
+}
+
+/// The picker's cards, in catalogue order (so families come in the catalogue's order,
+/// Sora first), each with its price range, what Kie last said of it and a live alternative.
+pub fn model_cards(catalogue: &Catalogue, unavailable: &HashMap<String, ModelStatus>) -> Vec<ModelCard> {
+    catalogue
+        .models
+        .iter()
+        .map(|m| {
+            let range = m.price_range();
+            let status = unavailable.get(&m.id).cloned();
+            let alternative = status
+                .as_ref()
+                .and_then(|_| availability::alternative(catalogue, m, unavailable))
+                .map(|a| a.id.clone());
+            ModelCard {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                family: m.family.clone(),
+                summary: m.summary.clone(),
+                output: m.output,
+                takes: m.takes.clone(),
+                makes: m.makes.clone(),
+                credits_min: range.map(|r| r.0),
+                credits_max: range.map(|r| r.1),
+                price_is_estimate: m.price_is_estimate(),
+                status,
+                alternative,
+            }
+        })
+        .collect()
 }
 
 impl App {
@@ -241,11 +277,19 @@ impl App {
     }
 
     pub async fn get_catalogue(&self) -> Result<Vec<ModelSpec>, StudioError> {
-        Ok(Catalogue::builtin().models.clone())
+        Ok(self.cfg.catalogue.models.clone())
+    }
+
+    pub async fn list_models(&self) -> Result<Vec<ModelCard>, StudioError> {
+        let unavailable = match self.studio() {
+            Ok(studio) => availability::all(studio.db())?,
+            Err(_) => Default::default(),
+        };
+        Ok(model_cards(&self.cfg.catalogue, &unavailable))
     }
 
     pub async fn check_input(&self, model: String, input: Map<String, Value>) -> Result<InputCheck, StudioError> {
-        Ok(check_input(Catalogue::builtin(), &model, &input))
+        Ok(check_input(&self.cfg.catalogue, &model, &input))
     }
 
     pub async fn get_balance(&self) -> Result<Balance, StudioError> {
@@ -282,37 +326,50 @@ impl App {
         self.studio()?.journal().attach_kie_id(id, &kie_task_id)
     }
 
-    pub async fn pick_images(&self, on_progress: Sink<UploadProgress>) -> Result<Vec<UploadedImage>, StudioError> {
+    pub async fn get_hd_video(&self, task_id: i64) -> Result<ResultRow, StudioError> {
         let studio = self.studio()?;
+        let policy = crate::downloader::HdPolicy::following(&studio.config().poll);
+        studio.downloader().fetch_hd(task_id, policy).await
+    }
+
+    pub async fn pick_files(
+        &self,
+        model: String,
+        field: String,
+        on_progress: Sink<UploadProgress>,
+    ) -> Result<Vec<UploadedFile>, StudioError> {
+        let studio = self.studio()?;
+        let target = uploads::MediaField::find(studio.catalogue(), &model, &field)?;
         let paths = match &self.cfg.e2e_pick {
-            Some(paths) => paths.clone(),
+            Some(paths) => target.e2e_pick(paths),
             None => {
-                let host = self.host.clone();
-                let picked = blocking("Choosing files", move || {
-                    Ok(host.pick_files("Choose images", "Images (JPEG, PNG, WebP)", uploads::IMAGE_EXTENSIONS))
-                })
-                .await?;
-                match picked {
+                let (host, pick) = (self.host.clone(), target.pick());
+                match blocking("Choosing files", move || Ok(host.pick_files(&pick))).await? {
                     Some(paths) => paths,
                     None => return Ok(Vec::new()),
                 }
             }
         };
-        let images = blocking("Checking the images", move || uploads::check_images(&paths)).await?;
-        let mut uploaded = Vec::with_capacity(images.len());
-        for img in &images {
-            let sink = on_progress.clone();
-            let upload = studio.uploads().upload_image(img, move |p| {
-                sink.send(p);
-            });
-            uploaded.push(upload.await?);
+        if paths.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(uploaded)
+        studio
+            .uploads()
+            .check_and_upload(&target, paths, move |p| {
+                on_progress.send(p);
+            })
+            .await
     }
 
     pub async fn list_results(&self, query: ResultQuery) -> Result<ResultPage, StudioError> {
         let studio = self.studio()?;
-        let q = ResultQuery { limit: query.limit.clamp(1, MAX_PAGE), ..query };
+        let models_in = match &query.family {
+            Some(family) => {
+                self.cfg.catalogue.models.iter().filter(|m| &m.family == family).map(|m| m.id.clone()).collect()
+            }
+            None => Vec::new(),
+        };
+        let q = ResultQuery { limit: query.limit.clamp(1, MAX_PAGE), models_in, ..query };
         Ok(ResultPage {
             items: library::list_results(studio.db(), &q)?,
             total: library::count_results(studio.db(), &q)?,

@@ -148,6 +148,15 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO search_fts(rowid, body, kind, ref_id)
     SELECT id * 4 + 3, notes, 'result', id FROM results WHERE coalesce(notes, '') <> '';
     "#,
+    // 4: what Kie last said about a model's availability (paused, disabled), with the date.
+    r#"
+    CREATE TABLE model_status (
+        model TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('paused', 'disabled')),
+        message TEXT NOT NULL,
+        since_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes and understands.

@@ -8,19 +8,63 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kie::catalogue::Protocol;
+use kie::client::HdVideo;
 use kie::media::MediaKind;
-use kie::{KieError, TaskResult};
+use kie::{Failure, KieError, TaskResult};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::characters::{self, NewCharacter};
 use crate::db::StoreError;
 use crate::error::StudioError;
 use crate::events::StudioEvent;
-use crate::library::{self, NewResult, ResultKind};
+use crate::library::{self, NewResult, ResultKind, ResultRow, HD_IDX_OFFSET};
 use crate::paths;
 use crate::progress::throttled_transfer;
 use crate::studio::{blocking, Studio};
-use crate::tasks::{self, Task};
+use crate::studio_config::PollConfig;
+use crate::tasks::{self, Task, TaskStatus};
+
+/// How patiently Veo's 1080p copy is asked for: Kie makes it 1–3 minutes after success and
+/// answers "processing" until then. Asking is free; nothing paid is ever re-sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HdPolicy {
+    /// The wait after the first "still processing"; it doubles each time, up to `max_wait`.
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+    /// Stop asking (and say so; the action stays offered) once this much time has passed.
+    pub give_up_after: Duration,
+}
+
+impl Default for HdPolicy {
+    fn default() -> Self {
+        HdPolicy {
+            first_wait: Duration::from_secs(5),
+            max_wait: Duration::from_secs(20),
+            give_up_after: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl HdPolicy {
+    /// The default, scaled as the poll cadence is (the demo and tests poll faster).
+    pub fn following(poll: &PollConfig) -> HdPolicy {
+        let factor = poll.fast_ms as f64 / PollConfig::default().fast_ms as f64;
+        let d = HdPolicy::default();
+        let s = |v: Duration| v.mul_f64(factor.clamp(0.0001, 100.0)).max(Duration::from_millis(1));
+        HdPolicy { first_wait: s(d.first_wait), max_wait: s(d.max_wait), give_up_after: s(d.give_up_after) }
+    }
+}
+
+/// Releases a task's HD claim however the fetch ends (success, error, or the caller gone).
+struct HdClaim<'a>(&'a Studio, i64);
+
+impl Drop for HdClaim<'_> {
+    fn drop(&mut self) {
+        self.0.hd_busy().release(self.1);
+    }
+}
 
 /// What a fetched file must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +146,116 @@ impl<'a> Downloader<'a> {
         let t = tasks::mark_downloaded(studio.db(), task.id, studio.now_ms())?;
         studio.emit_task(&t);
         Ok(())
+    }
+
+    /// Veo: ask Kie for the 1080p copy of a finished task's video (free; asked again while
+    /// Kie says it is still being made, as `policy` says), then bring it into the library as
+    /// one more video result of the task, at `idx` [`HD_IDX_OFFSET`] (`task-<id>-1000.mp4`),
+    /// fetched, verified and renamed like every download, with a copy of the original's
+    /// poster. Emits `result_added` and `task_changed` (the action is no longer offered).
+    /// Returns the new result, or the one already there.
+    pub async fn fetch_hd(self, task_id: i64, policy: HdPolicy) -> Result<ResultRow, StudioError> {
+        let studio = self.studio;
+        let task = tasks::get(studio.db(), task_id)?;
+        let index = 0u32;
+        let idx = HD_IDX_OFFSET + index;
+        let existing = library::results_for_task(studio.db(), task.id)?;
+        if let Some(row) = existing.iter().find(|r| r.idx == idx && r.kind == ResultKind::Video) {
+            return Ok(row.clone());
+        }
+        if studio.protocol_of(&task.model) != Protocol::Veo {
+            return Err(StudioError::Refused(format!(
+                "Task {task_id} was made with {}, which has no 1080p copy to fetch (only Veo videos do).",
+                task.model
+            )));
+        }
+        if task.status != TaskStatus::Succeeded {
+            return Err(StudioError::Refused(format!(
+                "Task {task_id} is {}; its 1080p copy can be fetched once it has succeeded.",
+                task.status
+            )));
+        }
+        if !tasks::hd_possible(&task.model, &task.input, 0) {
+            return Err(StudioError::Refused(format!(
+                "Task {task_id} was made at 1080p or more already; there is no higher copy to fetch."
+            )));
+        }
+        let Some(kie_id) = task.kie_task_id.clone() else {
+            return Err(StudioError::Refused(format!("Task {task_id} has no Kie task id to ask about.")));
+        };
+        if !studio.hd_busy().try_claim(task.id) {
+            return Err(StudioError::Refused(format!("The 1080p copy of task {task_id} is already being fetched.")));
+        }
+        let _claim = HdClaim(studio, task.id);
+
+        let url = self.wait_for_hd(&kie_id, index, policy).await?;
+        let name = paths::result_file_name(task.id, idx, "partial");
+        let dir_rel = parent_rel(&paths::media_rel_path(task.created_at, &name));
+        let placed = self.fetch_verified(task.id, idx, &url, &dir_rel, &name, Expect::Video).await?;
+        let original = existing.iter().find(|r| r.idx == index && r.kind == ResultKind::Video);
+        let poster = match original.and_then(|r| r.poster_path.clone()) {
+            Some(rel) => self.copy_poster(&rel, task.id, idx).await,
+            None => None,
+        };
+        let row = library::add_result(
+            studio.db(),
+            NewResult {
+                task_id: task.id,
+                idx,
+                kind: ResultKind::Video,
+                path: Some(placed.rel_path),
+                size: Some(placed.size as i64),
+                sha256: Some(placed.sha256),
+                poster_path: poster,
+                text_json: Some(json!({ "hd_of": index, "resolution": "1080p" })),
+                source_url: Some(url),
+            },
+            studio.now_ms(),
+        )?;
+        studio.emit(StudioEvent::ResultAdded { result: row.clone() });
+        // Its actions changed: the HD copy is in.
+        studio.emit_task(&tasks::get(studio.db(), task.id)?);
+        Ok(row)
+    }
+
+    /// Ask until Kie gives the link, backing off while it says "processing".
+    async fn wait_for_hd(self, kie_id: &str, index: u32, policy: HdPolicy) -> Result<String, StudioError> {
+        let started = tokio::time::Instant::now();
+        let mut wait = policy.first_wait;
+        loop {
+            match self.studio.client().get_1080p_video(kie_id, index).await? {
+                HdVideo::Ready { url } => return Ok(url),
+                HdVideo::Processing { message } => {
+                    if started.elapsed() + wait > policy.give_up_after {
+                        let msg = format!(
+                            "Kie was still making the 1080p copy after {} s (it said: {message}). \
+                             Nothing was charged; ask again in a minute or two.",
+                            started.elapsed().as_secs()
+                        );
+                        return Err(KieError::Timeout(Failure::new(None, None, msg, "")).into());
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(policy.max_wait.max(policy.first_wait));
+                }
+            }
+        }
+    }
+
+    /// The original's poster, copied for the HD copy (each result owns its poster file, as
+    /// deleting a result deletes its poster). A poster that cannot be copied is left out.
+    async fn copy_poster(self, rel: &str, task_id: i64, idx: u32) -> Option<String> {
+        let lib = self.studio.paths().clone();
+        let rel = rel.to_string();
+        let copied = blocking("Copying the poster", move || {
+            let src = lib.resolve(&rel)?;
+            let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("jpg").to_string();
+            let new_rel = paths::poster_rel_path(&format!("task-{task_id}-{idx}-poster.{ext}"));
+            let dest = lib.resolve(&new_rel)?;
+            std::fs::copy(&src, &dest).map_err(StudioError::io("copy the poster"))?;
+            Ok(new_rel)
+        })
+        .await;
+        copied.inspect_err(|e| eprintln!("poster of the HD copy of task {task_id} not copied: {e}")).ok()
     }
 
     fn is_image_model(self, model: &str) -> bool {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use kie::KieError;
 use serde_json::{Map, Value};
 
+use crate::availability::{self, ModelState};
 use crate::error::StudioError;
 use crate::studio::Studio;
 use crate::tasks::{self, Task, TaskStatus};
@@ -50,9 +51,18 @@ impl<'a> Journal<'a> {
                 }
             })
         };
-        let sent = studio.client().send_create(model, &normalized, None).await;
+        let sent = studio.client().send_create(spec.protocol, model, &normalized, None).await;
         heartbeat.abort();
         let now = studio.now_ms();
+        // What Kie says of the model's availability is worth keeping, but never at the cost
+        // of the task's own record below.
+        let _ = match &sent {
+            Ok(_) => availability::clear(studio.db(), model).map(|_| ()),
+            Err(err) => match ModelState::from_error(err) {
+                Some(state) => availability::record(studio.db(), model, state, &err.to_string(), now),
+                None => Ok(()),
+            },
+        };
         let task = match sent {
             Ok(kie_id) => {
                 studio.crash_point("after_create_before_id");

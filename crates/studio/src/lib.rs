@@ -3,6 +3,7 @@
 //! No Tauri here, ever: the app is a thin shell over this crate.
 
 pub mod app;
+pub mod availability;
 pub mod characters;
 pub mod clock;
 pub mod config;

@@ -53,6 +53,12 @@ impl FromSql for ResultKind {
     }
 }
 
+/// A video result whose `idx` is at least this is an HD copy (Veo's 1080p) of result
+/// `idx - HD_IDX_OFFSET` of the same task: its own row and file (`task-<id>-1000.mp4`), shown
+/// in the gallery beside the original, with `text_json` `{"hd_of": <idx>, "resolution": "1080p"}`.
+/// (The tasks query counts these in SQL with the literal 1000.)
+pub const HD_IDX_OFFSET: u32 = 1000;
+
 /// What the downloader knows about one result.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewResult {
@@ -73,6 +79,7 @@ pub struct NewResult {
 pub struct ResultRow {
     pub id: i64,
     pub task_id: i64,
+    /// Which result of the task; 1000 and up: the HD copy (Veo's 1080p) of result `idx - 1000`.
     pub idx: u32,
     pub kind: ResultKind,
     pub path: Option<String>,
@@ -81,6 +88,7 @@ pub struct ResultRow {
     pub poster_path: Option<String>,
     pub favourite: bool,
     pub notes: Option<String>,
+    /// A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
     pub text_json: Option<Value>,
     pub source_url: Option<String>,
     pub created_at: i64,
@@ -121,6 +129,14 @@ pub enum ResultSort {
 pub struct ResultQuery {
     pub search: Option<String>,
     pub model: Option<String>,
+    /// A whole family of models ("Kling"), as the catalogue groups them.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// The family's model ids, filled in by the caller from the catalogue (the library
+    /// does not know families).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub models_in: Vec<String>,
     pub kind: Option<ResultKind>,
     pub favourites_only: bool,
     pub from_ms: Option<i64>,
@@ -136,6 +152,8 @@ impl Default for ResultQuery {
         ResultQuery {
             search: None,
             model: None,
+            family: None,
+            models_in: Vec::new(),
             kind: None,
             favourites_only: false,
             from_ms: None,
@@ -300,6 +318,19 @@ fn filters(q: &ResultQuery) -> (String, Vec<Box<dyn ToSql>>) {
         clauses.push("t.model = ?");
         args.push(Box::new(m.clone()));
     }
+    let family_clause;
+    if q.family.is_some() {
+        // A family with no models here matches nothing, not everything.
+        let marks = vec!["?"; q.models_in.len().max(1)].join(", ");
+        family_clause = format!("t.model IN ({marks})");
+        clauses.push(&family_clause);
+        if q.models_in.is_empty() {
+            args.push(Box::new(String::new()));
+        }
+        for m in &q.models_in {
+            args.push(Box::new(m.clone()));
+        }
+    }
     if let Some(k) = q.kind {
         clauses.push("r.kind = ?");
         args.push(Box::new(k));
@@ -455,6 +486,14 @@ mod tests {
 
         let ids = |q: ResultQuery| list_results(&db, &q).unwrap().iter().map(|v| v.result.id).collect::<Vec<_>>();
         assert_eq!(ids(ResultQuery::default()), vec![r_board.id, r_img.id, r_boat.id, r_fox.id]);
+        let family = |models: &[&str]| ResultQuery {
+            family: Some("F".into()),
+            models_in: models.iter().map(|m| m.to_string()).collect(),
+            ..Default::default()
+        };
+        assert_eq!(ids(family(&["sora-2-text-to-video", "sora-2-pro-storyboard"])), vec![r_board.id, r_fox.id]);
+        assert_eq!(count_results(&db, &family(&["sora-2-text-to-video"])).unwrap(), 1);
+        assert!(ids(family(&[])).is_empty(), "a family with no models matches nothing");
         assert_eq!(
             ids(ResultQuery { desc: false, limit: 2, offset: 1, ..Default::default() }),
             vec![r_boat.id, r_img.id]

@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 use crate::keys::KeyStatus;
 use crate::library::ResultView;
+use kie::catalogue::MediaType;
 use kie::validate::Problem;
 
 /// What the window needs at start and after the key or mode changes.
@@ -42,6 +43,32 @@ pub struct InputCheck {
     pub credits: Option<f64>,
     pub usd: Option<f64>,
     pub budgets: Vec<kie::validate::Budget>,
+    /// Fields the form hides for this input (`show_when`/`hide_when`); they are not sent.
+    pub hidden: Vec<String>,
+    /// Names `@`-completion offers from the form's own input (Kling's elements, `@image1`).
+    pub mentions: Vec<kie::validate::MentionOffer>,
+}
+
+/// One model in the picker.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ModelCard {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub summary: String,
+    pub output: kie::catalogue::OutputKind,
+    /// What it takes: "text", "image", "clip"…
+    pub takes: Vec<String>,
+    /// What it makes, in a few words.
+    pub makes: Option<String>,
+    /// The cheapest and dearest run, in credits.
+    pub credits_min: Option<f64>,
+    pub credits_max: Option<f64>,
+    pub price_is_estimate: bool,
+    /// What Kie last said when it refused a create: paused or disabled, since when.
+    pub status: Option<crate::availability::ModelStatus>,
+    /// When unavailable: the closest live model of the same kind.
+    pub alternative: Option<String>,
 }
 
 /// Rules the window needs to read as data rather than restate: what a credit costs, and
@@ -63,17 +90,26 @@ pub struct Balance {
     pub usd: f64,
 }
 
-/// A local image uploaded through Kie's upload API.
+/// A local file (image, clip or audio) uploaded through Kie's upload API for a link field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct UploadedImage {
-    /// Public URL to put into `image_urls`.
+pub struct UploadedFile {
+    /// Public URL to put into the link field (or its list).
     pub url: String,
     /// The file's name as the user knows it.
     pub name: String,
     /// A copy inside the library (for the thumbnail, through the asset protocol, and for
-    /// remixing offline).
+    /// remixing offline), named by its real format.
     pub local_path: String,
     pub size: u64,
+    /// Image, video or audio, by the file's bytes.
+    pub kind: MediaType,
+    /// The real format, as the uploaded file's extension ("mp4", "png").
+    pub format: String,
+    /// A clip's length in seconds, as its file says; `null` for images and when it does not say.
+    pub seconds: Option<f64>,
+    /// For the user, when there is something to know (the length could not be read, so
+    /// only Kie will check it).
+    pub note: Option<String>,
 }
 
 /// Bytes of an upload, over a `tauri::ipc::Channel`.

@@ -50,6 +50,15 @@ impl BusySet {
         self.set().contains(&id)
     }
 
+    /// Claim `id` for work that must not run twice at once; false when it is already claimed.
+    pub(crate) fn try_claim(&self, id: i64) -> bool {
+        self.set().insert(id)
+    }
+
+    pub(crate) fn release(&self, id: i64) {
+        self.set().remove(&id);
+    }
+
     fn mark(&self, id: i64, busy: bool) {
         let mut set = self.set();
         if busy {
@@ -154,7 +163,8 @@ impl<'a> Poller<'a> {
             studio.emit_task(&t);
             return Ok(());
         }
-        let answer = studio.client().record_info(kie_id).await;
+        // A model no longer in the catalogue is asked as a jobs-API task.
+        let answer = studio.client().record_info(studio.protocol_of(&task.model), kie_id).await;
         let now = studio.now_ms();
         match answer {
             Ok(rec) => match rec.state {

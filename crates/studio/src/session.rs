@@ -43,7 +43,7 @@ pub const E2E_PICK_ENV: &str = "KIE_STUDIO_E2E_PICK";
 pub const E2E_EXPORT_DIR_ENV: &str = "KIE_STUDIO_E2E_EXPORT_DIR";
 
 /// Where the app's things are and which hosts it talks to. Read once at startup.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// The real library.
     pub library: LibraryPaths,
@@ -61,10 +61,37 @@ pub struct SessionConfig {
     pub crash_at: Option<String>,
     /// `KIE_STUDIO_SUBMIT_LEASE_MS`: the real library's lease on interrupted creates (tests).
     pub submit_lease_ms: Option<i64>,
-    /// `KIE_STUDIO_E2E_PICK`: the files the image picker returns instead of opening the
-    /// native dialog (WebDriver cannot drive one).
+    /// `KIE_STUDIO_E2E_PICK`: the files the file picker offers instead of opening the
+    /// native dialog (WebDriver cannot drive one); each field gets those its dialog's filter
+    /// would show (`uploads::MediaField::e2e_pick`).
     pub e2e_pick: Option<Vec<PathBuf>>,
     pub e2e_export_dir: Option<PathBuf>,
+    /// The built-in model catalogue plus the entries of the JSON files `KIE_STUDIO_CATALOGUE`
+    /// names (`:`-separated): a model of a known protocol added with no new code.
+    pub catalogue: Arc<Catalogue>,
+}
+
+/// `KIE_STUDIO_CATALOGUE`: more catalogue entries, from JSON files.
+pub const CATALOGUE_ENV: &str = "KIE_STUDIO_CATALOGUE";
+
+/// The built-in catalogue, extended by each `:`-separated file in `extra`. A file that does
+/// not load is an error naming it: a model silently missing would be worse.
+pub fn load_catalogue(extra: Option<&str>) -> Result<Catalogue, StudioError> {
+    let mut catalogue = Catalogue::builtin().clone();
+    for path in extra.unwrap_or_default().split(':').map(str::trim).filter(|p| !p.is_empty()) {
+        let more = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|json| Catalogue::from_json(&json).map_err(|e| e.to_string()))
+            .and_then(|more| catalogue.extend(more).map_err(|e| e.to_string()));
+        if let Err(why) = more {
+            return Err(StudioError::InvalidInput(vec![Problem::new(
+                CATALOGUE_ENV,
+                "bad_catalogue",
+                format!("The model catalogue file {path} could not be added: {why}"),
+            )]));
+        }
+    }
+    Ok(catalogue)
 }
 
 impl SessionConfig {
@@ -125,6 +152,7 @@ impl SessionConfig {
             submit_lease_ms: env(SUBMIT_LEASE_ENV).and_then(|s| s.trim().parse::<i64>().ok()).filter(|ms| *ms > 0),
             e2e_pick,
             e2e_export_dir: env(E2E_EXPORT_DIR_ENV).map(|d| absolute(Path::new(d.trim()))),
+            catalogue: Arc::new(load_catalogue(env(CATALOGUE_ENV).as_deref())?),
         })
     }
 
@@ -220,11 +248,18 @@ impl Session {
     pub fn open_real(cfg: &SessionConfig, key: ApiKey) -> Result<Session, StudioError> {
         let db = cfg.open_library(&cfg.library)?;
         let client = KieClient::new(cfg.client_config(key, &db)?)?;
-        Ok(Session::over(cfg.library.clone(), db, client, cfg.studio_config(), Mode::Real))
+        Ok(Session::over(cfg.library.clone(), db, client, cfg, cfg.studio_config(), Mode::Real))
     }
 
-    fn over(paths: LibraryPaths, db: Db, client: KieClient, cfg: StudioConfig, mode: Mode) -> Session {
-        let studio = Studio::new(db, paths, client, Catalogue::builtin().clone(), Arc::new(SystemClock), cfg);
+    fn over(
+        paths: LibraryPaths,
+        db: Db,
+        client: KieClient,
+        session: &SessionConfig,
+        cfg: StudioConfig,
+        mode: Mode,
+    ) -> Session {
+        let studio = Studio::new(db, paths, client, (*session.catalogue).clone(), Arc::new(SystemClock), cfg);
         Session::new(studio, mode)
     }
 
@@ -249,7 +284,7 @@ impl Session {
         client_cfg.upload_base = sim.upload_base_url();
         let client = KieClient::new(client_cfg)?;
         let studio_cfg = StudioConfig { demo: true, poll: PollConfig::scaled(0.2), ..StudioConfig::default() };
-        let mut session = Session::over(paths, db, client, studio_cfg, Mode::Demo);
+        let mut session = Session::over(paths, db, client, cfg, studio_cfg, Mode::Demo);
         session._sim = Some(sim);
         Ok(session)
     }
@@ -270,7 +305,7 @@ impl Session {
         let credits = client.credits().await?;
         cfg.key_store().save(&key)?;
         let check = KeyCheck { last4: key.last4(), credits };
-        Ok((Session::over(cfg.library.clone(), db, client, cfg.studio_config(), Mode::Real), check))
+        Ok((Session::over(cfg.library.clone(), db, client, cfg, cfg.studio_config(), Mode::Real), check))
     }
 
     /// Start the poller on the current Tokio runtime: it recovers first, so everything a
@@ -425,6 +460,7 @@ mod tests {
             submit_lease_ms: None,
             e2e_pick: None,
             e2e_export_dir: None,
+            catalogue: Arc::new(Catalogue::builtin().clone()),
         }
     }
 

@@ -8,7 +8,7 @@
 //!   resubmit);
 //! - [`Poller`] (`poller.rs`): the one scheduler, polling every running task;
 //! - [`Downloader`] (`downloader.rs`): a finished task's results, fetched, verified and
-//!   renamed into the library;
+//!   renamed into the library (and, on request, a Veo video's 1080p copy);
 //! - [`Uploads`] (`uploads.rs`): the user's input images, kept and uploaded to Kie.
 //!
 //! A service is a `Copy` view over the studio, and its methods take it by value, so a call's
@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use kie::catalogue::Catalogue;
+use kie::catalogue::{Catalogue, Protocol};
 use kie::KieClient;
 use tokio::sync::{broadcast, Notify};
 
@@ -52,6 +52,8 @@ struct Shared {
     wake: Notify,
     /// Tasks with a poll or download under way, so none runs twice.
     busy: BusySet,
+    /// Tasks whose HD copy is being fetched, so it is not fetched twice at once.
+    hd_busy: BusySet,
 }
 
 impl Studio {
@@ -75,6 +77,7 @@ impl Studio {
                 events,
                 wake: Notify::new(),
                 busy: BusySet::default(),
+                hd_busy: BusySet::default(),
             }),
         }
     }
@@ -119,6 +122,12 @@ impl Studio {
         &self.shared.catalogue
     }
 
+    /// How a model's tasks are created and queried: its catalogue entry's protocol, or the
+    /// jobs API for a model no longer in the catalogue.
+    pub fn protocol_of(&self, model: &str) -> Protocol {
+        self.shared.catalogue.model(model).map(|m| m.protocol).unwrap_or_default()
+    }
+
     pub fn config(&self) -> &StudioConfig {
         &self.shared.cfg
     }
@@ -147,6 +156,10 @@ impl Studio {
 
     pub(crate) fn busy(&self) -> &BusySet {
         &self.shared.busy
+    }
+
+    pub(crate) fn hd_busy(&self) -> &BusySet {
+        &self.shared.hd_busy
     }
 
     /// Test hook: die here, as `kill -9` would, if told to.

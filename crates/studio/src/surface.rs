@@ -286,7 +286,7 @@ use crate::characters::Character;
 use crate::gallery::{CharacterView, Exported, Health, Rescan, ResultDetail};
 use crate::library::{ResultQuery, ResultRow};
 use crate::payloads::{
-    AppInfo, Balance, InputCheck, KeyCheck, ProgressEvent, ResultPage, UploadProgress, UploadedImage,
+    AppInfo, Balance, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
 };
 use crate::tasks::Task;
 use kie::catalogue::ModelSpec;
@@ -304,6 +304,9 @@ surface! {
         fn start_demo() -> AppInfo;
         /// The model catalogue: forms are drawn from it.
         fn get_catalogue() -> Vec<ModelSpec>;
+        /// The model picker: every model with its family, price range, and what Kie last
+        /// said of its availability (with a live alternative).
+        fn list_models() -> Vec<ModelCard>;
         /// The core's own validation and price, for inline checks while typing.
         fn check_input(model: String, input: Map<String, Value>) -> InputCheck;
         /// Kie's balance for the key in use.
@@ -322,9 +325,18 @@ surface! {
         fn resubmit_task(id: i64) -> Task;
         /// For an outcome-unknown task whose Kie id the user found in their Kie account.
         fn attach_kie_id(id: i64, kie_task_id: String) -> Task;
-        /// The native file dialog (JPEG/PNG/WebP), then each file is checked, kept in the
-        /// library and uploaded; `[]` when cancelled. The window never names a path.
-        fn pick_images(on_progress: Sink<UploadProgress>) -> Vec<UploadedImage>;
+        /// Veo (`get_1080p` in `Task.actions`): the free 1080p copy of the finished video (Kie takes
+        /// 1–3 min; asked again for up to ~5 min), added to the library beside it (`idx` 1000).
+        fn get_hd_video(task_id: i64) -> ResultRow;
+        /// For a link field whose catalogue limits name a `media` (image, video, audio): the
+        /// native file dialog for that kind (several files for a list that holds more than
+        /// one), then each file is checked by its bytes against the field's limits (format,
+        /// size, a clip's length; all problems at once as `invalid_input`, nothing uploaded),
+        /// kept in the library and uploaded; `[]` when cancelled. `field` is the field's path as problems name it:
+        /// `image_urls`, `first_frame_url`, `kling_elements[0].element_input_urls` (which group
+        /// does not matter); a row of a list of links (`image_urls[2]`) takes one file. The
+        /// window never names a path.
+        fn pick_files(model: String, field: String, on_progress: Sink<UploadProgress>) -> Vec<UploadedFile>;
         /// A page of the gallery with its total.
         fn list_results(query: ResultQuery) -> ResultPage;
         /// Newest first, each with its origin video's poster.

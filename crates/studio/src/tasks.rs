@@ -30,6 +30,7 @@
 //!   comes, must be written down. A task left `submitting` by a crash should be marked
 //!   outcome_unknown by whoever finds it at startup.
 
+use kie::catalogue::Protocol;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use serde::{Deserialize, Serialize};
@@ -151,28 +152,54 @@ pub enum TaskAction {
     Resubmit,
     /// Stop tracking (Kie cannot cancel).
     Cancel,
+    /// Veo: fetch the free 1080p copy of the finished video into the library
+    /// (`get_hd_video`). Offered once the task succeeded, until the copy is in.
+    #[serde(rename = "get_1080p")]
+    GetHd,
 }
 
-/// The actions offered for a task in this state.
+/// The actions offered for a task in this state. `hd_possible`: the task's protocol has an
+/// HD copy to fetch (Veo), it was not made at 1080p or more, and no copy is in yet
+/// ([`hd_possible`]).
 pub fn actions_for(
     status: TaskStatus,
     stale: bool,
     downloads_done: bool,
     has_error: bool,
     has_kie_id: bool,
+    hd_possible: bool,
 ) -> Vec<TaskAction> {
     use TaskAction::*;
     match status {
         TaskStatus::Submitting => vec![],
         TaskStatus::Running if stale => vec![CheckAgain, Cancel],
         TaskStatus::Running => vec![Cancel],
-        TaskStatus::Succeeded if !downloads_done && has_error => vec![CheckAgain],
-        TaskStatus::Succeeded => vec![],
+        TaskStatus::Succeeded => {
+            let mut actions = Vec::new();
+            if !downloads_done && has_error {
+                actions.push(CheckAgain);
+            }
+            if hd_possible && has_kie_id {
+                actions.push(GetHd);
+            }
+            actions
+        }
         TaskStatus::Failed => vec![Resubmit],
         TaskStatus::OutcomeUnknown => vec![CheckAgain, AttachKieId, Resubmit],
         TaskStatus::Cancelled if !has_kie_id => vec![AttachKieId],
         TaskStatus::Cancelled => vec![],
     }
+}
+
+/// Whether a task of `model` with this input has an HD copy to fetch, given how many HD
+/// copies it has ([`crate::library::HD_IDX_OFFSET`]): the model's protocol (from the catalogue,
+/// never its id) is Veo, the video was made below 1080p (`resolution` absent or lower),
+/// and no copy is in yet.
+pub fn hd_possible(model: &str, input: &Map<String, Value>, hd_copies: i64) -> bool {
+    let veo = kie::catalogue::Catalogue::builtin().model(model).is_some_and(|m| m.protocol == Protocol::Veo);
+    let resolution = input.get("resolution").and_then(Value::as_str).map(|r| r.trim().to_ascii_lowercase());
+    let already_hd = matches!(resolution.as_deref(), Some("1080p" | "4k"));
+    veo && !already_hd && hd_copies == 0
 }
 
 impl Task {
@@ -204,7 +231,8 @@ impl Default for TaskQuery {
 
 const COLUMNS: &str = "id, model, input_json, status, kie_task_id, kie_state, progress, created_at, submitted_at, \
      updated_at, finished_at, fail_code, fail_message, error_code, credits_estimated, credits_consumed, result_json, \
-     downloads_done, stale, next_poll_at, poll_errors, demo";
+     downloads_done, stale, next_poll_at, poll_errors, demo, \
+     (SELECT count(*) FROM results hd WHERE hd.task_id = tasks.id AND hd.idx >= 1000) AS hd_copies";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
     let input: String = r.get("input_json")?;
@@ -220,9 +248,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
     let stale: bool = r.get("stale")?;
     let downloads_done: bool = r.get("downloads_done")?;
     let error_code: Option<String> = r.get("error_code")?;
+    let model: String = r.get("model")?;
+    let hd = hd_possible(&model, &input, r.get("hd_copies")?);
     Ok(Task {
         id: r.get("id")?,
-        model: r.get("model")?,
+        actions: actions_for(status, stale, downloads_done, error_code.is_some(), kie_task_id.is_some(), hd),
+        model,
         input,
         kie_state: r.get("kie_state")?,
         progress: r.get("progress")?,
@@ -239,7 +270,6 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         poll_errors: r.get("poll_errors")?,
         demo: r.get("demo")?,
         is_final: status.is_final(),
-        actions: actions_for(status, stale, downloads_done, error_code.is_some(), kie_task_id.is_some()),
         status,
         kie_task_id,
         stale,
@@ -772,6 +802,54 @@ pub(crate) mod tests {
         mark_stale(&db, s.id, true, 6).unwrap();
         let s = mark_succeeded(&db, s.id, &result(), None, 7).unwrap();
         assert!(!s.stale && s.status == TaskStatus::Succeeded);
+    }
+
+    #[test]
+    fn hd_is_offered_for_veo_successes_until_the_copy_is_in() {
+        use crate::library::{self, NewResult, ResultKind, HD_IDX_OFFSET};
+        use TaskAction::*;
+        assert_eq!(actions_for(TaskStatus::Succeeded, false, true, false, true, true), vec![GetHd]);
+        assert_eq!(actions_for(TaskStatus::Succeeded, false, false, true, true, true), vec![CheckAgain, GetHd]);
+        assert_eq!(actions_for(TaskStatus::Succeeded, false, true, false, true, false), vec![]);
+        assert_eq!(actions_for(TaskStatus::Running, false, false, false, true, true), vec![Cancel]);
+        assert_eq!(actions_for(TaskStatus::Failed, false, false, true, true, true), vec![Resubmit]);
+        assert_eq!(serde_json::to_value(GetHd).unwrap(), json!("get_1080p"));
+
+        // Decided by the catalogue's protocol, never by a model id.
+        let veo = kie::catalogue::Catalogue::builtin()
+            .models
+            .iter()
+            .find(|m| m.protocol == Protocol::Veo)
+            .expect("a Veo model in the catalogue");
+        assert!(hd_possible(&veo.id, &input(json!({"prompt": "p", "resolution": "720p"})), 0));
+        assert!(hd_possible(&veo.id, &input(json!({"prompt": "p"})), 0));
+        assert!(!hd_possible(&veo.id, &input(json!({"resolution": "1080p"})), 0), "made in HD already");
+        assert!(!hd_possible(&veo.id, &input(json!({"resolution": "4K"})), 0));
+        assert!(!hd_possible(&veo.id, &input(json!({})), 1), "the copy is in");
+        assert!(!hd_possible("sora-2-text-to-video", &input(json!({})), 0));
+        assert!(!hd_possible("a-model-no-longer-in-the-catalogue", &input(json!({})), 0));
+
+        // The stored task counts its HD copies (the SQL's literal is HD_IDX_OFFSET).
+        let db = Db::open_in_memory().unwrap();
+        let t = insert_submitting(&db, &veo.id, &input(json!({"prompt": "p", "resolution": "720p"})), None, false, 1)
+            .unwrap();
+        assert_eq!(t.actions, vec![]);
+        let t = mark_submitted(&db, t.id, "veo-1", 2).unwrap();
+        assert_eq!(t.actions, vec![Cancel]);
+        let t = mark_succeeded(&db, t.id, &result(), None, 3).unwrap();
+        assert_eq!(t.actions, vec![GetHd]);
+        let video = |idx: u32| NewResult {
+            task_id: t.id,
+            idx,
+            kind: ResultKind::Video,
+            path: Some(format!("media/2026/01/task-{}-{idx}.mp4", t.id)),
+            ..Default::default()
+        };
+        library::add_result(&db, video(0), 4).unwrap();
+        assert_eq!(mark_downloaded(&db, t.id, 5).unwrap().actions, vec![GetHd]);
+        library::add_result(&db, video(HD_IDX_OFFSET), 6).unwrap();
+        assert_eq!(get(&db, t.id).unwrap().actions, vec![]);
+        assert_eq!(HD_IDX_OFFSET, 1000, "COLUMNS counts HD copies with this literal");
     }
 
     #[test]

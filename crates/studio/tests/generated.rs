@@ -335,3 +335,47 @@ fn error_codes_are_one_union() {
     }
     assert_eq!(decl.matches('"').count(), studio::error::ALL.len() * 2, "{decl}");
 }
+
+const MODELS_BEGIN: &str = "<!-- generated:models begin -->";
+const MODELS_END: &str = "<!-- generated:models end -->";
+
+/// The README's model table, from the catalogue: every model with its price and source.
+fn model_table() -> String {
+    let mut s = format!(
+        "{MODELS_BEGIN}\n\n| family | model | id | takes → makes | credits | price source |\n|---|---|---|---|---|---|\n"
+    );
+    for m in &kie::catalogue::Catalogue::builtin().models {
+        let price = match m.price_range() {
+            Some((lo, hi)) if lo == hi => format!("{lo}"),
+            Some((lo, hi)) => format!("{lo}–{hi}"),
+            None => "—".into(),
+        };
+        let est = if m.price_is_estimate() { " (estimate)" } else { "" };
+        let source = m.pricing.as_ref().map_or("—", |p| p.source.as_str());
+        s.push_str(&format!(
+            "| {} | {} | `{}` | {} → {} | {price}{est} | {source} |\n",
+            m.family,
+            m.name,
+            m.id,
+            m.takes.join(", "),
+            m.makes.as_deref().unwrap_or("—"),
+        ));
+    }
+    s.push('\n');
+    s.push_str(MODELS_END);
+    s
+}
+
+#[test]
+fn readme_model_table_is_current() {
+    let path = repo().join("README.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (Some(b), Some(e)) = (doc.find(MODELS_BEGIN), doc.find(MODELS_END)) else {
+        panic!("README.md needs the markers {MODELS_BEGIN} … {MODELS_END}");
+    };
+    let fresh = format!("{}{}{}", &doc[..b], model_table(), &doc[e + MODELS_END.len()..]);
+    for m in &kie::catalogue::Catalogue::builtin().models {
+        assert!(fresh.contains(&format!("`{}`", m.id)), "{}", m.id);
+    }
+    check_file("README.md", &fresh);
+}

@@ -261,7 +261,7 @@ async fn a_character_made_from_a_video_joins_the_registry() {
         .submit(
             "sora-2-characters-pro",
             &input(
-                json!({"origin_task_id": kie_id, "character_prompt": "a clever fox", "character_user_name": "foxy"}),
+                json!({"origin_task_id": kie_id, "character_prompt": "a clever fox", "character_user_name": "foxy", "timestamps": "0,2"}),
             ),
         )
         .await

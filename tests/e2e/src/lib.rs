@@ -225,6 +225,22 @@ impl App {
         }
     }
 
+    /// Choose the option of a drop-down list whose text is `label`, as a user would.
+    pub async fn select(&self, testid: &str, label: &str) {
+        let el = self.visible(testid).await;
+        let found = self
+            .client
+            .execute(
+                "const s = arguments[0]; const o = [...s.options].find((o) => o.text.trim() === arguments[1]);
+                 if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true}));
+                 return true;",
+                vec![serde_json::to_value(&el).unwrap(), serde_json::Value::String(label.into())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found, serde_json::Value::Bool(true), "{testid} has no option {label:?}");
+    }
+
     pub async fn text(&self, testid: &str) -> String {
         self.el(testid).await.text().await.unwrap()
     }

@@ -108,7 +108,7 @@ async fn every_model_submits_and_lands_in_the_library() {
 
     choose_model(&app, "sora-2-image-to-video").await;
     app.fill("input-prompt", "the photo comes alive").await;
-    app.click("pick-images").await;
+    app.click("pick-image_urls").await;
     app.el("thumb-0").await;
     app.screenshot("issue4-11-image-to-video").await;
     let id = submit(&app).await;
@@ -123,7 +123,7 @@ async fn every_model_submits_and_lands_in_the_library() {
 
     choose_model(&app, "sora-2-pro-image-to-video").await;
     app.fill("input-prompt", "slow zoom").await;
-    app.click("pick-images").await;
+    app.click("pick-image_urls").await;
     app.el("thumb-0").await;
     let id = submit(&app).await;
     app.wait_task_ready(id, within).await;
@@ -149,6 +149,8 @@ async fn every_model_submits_and_lands_in_the_library() {
     app.click(&format!("origin-video-{first}")).await;
     app.fill("input-character_prompt", "a clever red fox").await;
     app.fill("input-character_user_name", "redfox").await;
+    app.fill("input-timestamps-start", "0").await;
+    app.fill("input-timestamps-end", "1.5").await;
     app.screenshot("issue4-13-character").await;
     let id = submit(&app).await;
     app.wait_task_ready(id, within).await;

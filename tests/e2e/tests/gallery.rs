@@ -204,6 +204,8 @@ async fn a_character_from_a_video_completes_in_a_prompt() {
     app.el("model-form").await;
     app.fill("input-character_prompt", "a clever red fox with a white tail").await;
     app.fill("input-character_user_name", "foxy").await;
+    app.fill("input-timestamps-start", "0").await;
+    app.fill("input-timestamps-end", "1.5").await;
     let id = app.submit_new_task().await;
     app.wait_task_ready(id, Duration::from_secs(40)).await;
 

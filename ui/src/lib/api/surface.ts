@@ -11,6 +11,7 @@ import type { Health } from '../bindings/Health';
 import type { InputCheck } from '../bindings/InputCheck';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import type { KeyCheck } from '../bindings/KeyCheck';
+import type { ModelCard } from '../bindings/ModelCard';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
 import type { Rescan } from '../bindings/Rescan';
@@ -20,7 +21,7 @@ import type { ResultQuery } from '../bindings/ResultQuery';
 import type { ResultRow } from '../bindings/ResultRow';
 import type { Task } from '../bindings/Task';
 import type { UploadProgress } from '../bindings/UploadProgress';
-import type { UploadedImage } from '../bindings/UploadedImage';
+import type { UploadedFile } from '../bindings/UploadedFile';
 
 /** Every command, by its name on the wire. */
 export const COMMANDS = [
@@ -29,6 +30,7 @@ export const COMMANDS = [
   'delete_key',
   'start_demo',
   'get_catalogue',
+  'list_models',
   'check_input',
   'get_balance',
   'submit_task',
@@ -38,7 +40,8 @@ export const COMMANDS = [
   'check_task_again',
   'resubmit_task',
   'attach_kie_id',
-  'pick_images',
+  'get_hd_video',
+  'pick_files',
   'list_results',
   'list_characters',
   'complete_characters',
@@ -80,6 +83,11 @@ export interface Api {
   startDemo(): Promise<AppInfo>;
   /** The model catalogue: forms are drawn from it. */
   getCatalogue(): Promise<Array<ModelSpec>>;
+  /**
+   * The model picker: every model with its family, price range, and what Kie last
+   * said of its availability (with a live alternative).
+   */
+  listModels(): Promise<Array<ModelCard>>;
   /** The core's own validation and price, for inline checks while typing. */
   checkInput(args: { model: string; input: { [key in string]: JsonValue } }): Promise<InputCheck>;
   /** Kie's balance for the key in use. */
@@ -101,10 +109,21 @@ export interface Api {
   /** For an outcome-unknown task whose Kie id the user found in their Kie account. */
   attachKieId(args: { id: number; kieTaskId: string }): Promise<Task>;
   /**
-   * The native file dialog (JPEG/PNG/WebP), then each file is checked, kept in the
-   * library and uploaded; `[]` when cancelled. The window never names a path.
+   * Veo (`get_1080p` in `Task.actions`): the free 1080p copy of the finished video (Kie takes
+   * 1–3 min; asked again for up to ~5 min), added to the library beside it (`idx` 1000).
    */
-  pickImages(args: { onProgress: (event: UploadProgress) => void }): Promise<Array<UploadedImage>>;
+  getHdVideo(args: { taskId: number }): Promise<ResultRow>;
+  /**
+   * For a link field whose catalogue limits name a `media` (image, video, audio): the
+   * native file dialog for that kind (several files for a list that holds more than
+   * one), then each file is checked by its bytes against the field's limits (format,
+   * size, a clip's length; all problems at once as `invalid_input`, nothing uploaded),
+   * kept in the library and uploaded; `[]` when cancelled. `field` is the field's path as problems name it:
+   * `image_urls`, `first_frame_url`, `kling_elements[0].element_input_urls` (which group
+   * does not matter); a row of a list of links (`image_urls[2]`) takes one file. The
+   * window never names a path.
+   */
+  pickFiles(args: { model: string; field: string; onProgress: (event: UploadProgress) => void }): Promise<Array<UploadedFile>>;
   /** A page of the gallery with its total. */
   listResults(args: { query: ResultQuery }): Promise<ResultPage>;
   /** Newest first, each with its origin video's poster. */
@@ -156,6 +175,7 @@ export function createApi(t: Transport): Api {
     deleteKey: () => t.invoke('delete_key', {}) as Promise<AppInfo>,
     startDemo: () => t.invoke('start_demo', {}) as Promise<AppInfo>,
     getCatalogue: () => t.invoke('get_catalogue', {}) as Promise<Array<ModelSpec>>,
+    listModels: () => t.invoke('list_models', {}) as Promise<Array<ModelCard>>,
     checkInput: (args) => t.invoke('check_input', { model: args.model, input: args.input }) as Promise<InputCheck>,
     getBalance: () => t.invoke('get_balance', {}) as Promise<Balance>,
     submitTask: (args) => t.invoke('submit_task', { model: args.model, input: args.input }) as Promise<Task>,
@@ -165,7 +185,8 @@ export function createApi(t: Transport): Api {
     checkTaskAgain: (args) => t.invoke('check_task_again', { id: args.id }) as Promise<Task>,
     resubmitTask: (args) => t.invoke('resubmit_task', { id: args.id }) as Promise<Task>,
     attachKieId: (args) => t.invoke('attach_kie_id', { id: args.id, kieTaskId: args.kieTaskId }) as Promise<Task>,
-    pickImages: (args) => t.invoke('pick_images', { onProgress: t.channel(args.onProgress) }) as Promise<Array<UploadedImage>>,
+    getHdVideo: (args) => t.invoke('get_hd_video', { taskId: args.taskId }) as Promise<ResultRow>,
+    pickFiles: (args) => t.invoke('pick_files', { model: args.model, field: args.field, onProgress: t.channel(args.onProgress) }) as Promise<Array<UploadedFile>>,
     listResults: (args) => t.invoke('list_results', { query: args.query }) as Promise<ResultPage>,
     listCharacters: () => t.invoke('list_characters', {}) as Promise<Array<CharacterView>>,
     completeCharacters: (args) => t.invoke('complete_characters', { prefix: args.prefix, limit: args.limit }) as Promise<Array<Character>>,

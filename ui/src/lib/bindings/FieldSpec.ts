@@ -2,6 +2,8 @@
 import type { ChoiceOption } from "./ChoiceOption";
 import type { FieldType } from "./FieldType";
 import type { Limits } from "./Limits";
+import type { MentionSource } from "./MentionSource";
+import type { SendAs } from "./SendAs";
 import type { Widget } from "./Widget";
 import type { JsonValue } from "./serde_json/JsonValue";
 
@@ -41,4 +43,22 @@ items?: FieldSpec | null,
 /**
  * An object's fields.
  */
-fields?: Array<FieldSpec>, };
+fields?: Array<FieldSpec>, 
+/**
+ * Numbers: how the API wants them (`"string"`: `"5"`, not `5`). A number sent as the
+ * wrong type is a 422.
+ */
+send_as?: SendAs | null, 
+/**
+ * Top-level fields: shown, checked and sent only when the other fields' values match
+ * (e.g. `{"multi_shots": true}`).
+ */
+show_when?: { [key in string]: JsonValue } | null, 
+/**
+ * Top-level fields: hidden, not checked and not sent when these match.
+ */
+hide_when?: { [key in string]: JsonValue } | null, 
+/**
+ * Text: what `@name` may refer to (characters, a list's items, numbered images).
+ */
+mentions?: Array<MentionSource>, };

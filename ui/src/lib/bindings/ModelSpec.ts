@@ -3,6 +3,8 @@ import type { CrossRule } from "./CrossRule";
 import type { FieldSpec } from "./FieldSpec";
 import type { OutputKind } from "./OutputKind";
 import type { Pricing } from "./Pricing";
+import type { Protocol } from "./Protocol";
+import type { JsonValue } from "./serde_json/JsonValue";
 
 export type ModelSpec = { 
 /**
@@ -17,6 +19,30 @@ name: string,
  * One plain sentence of what the model does.
  */
 summary: string, output: OutputKind, 
+/**
+ * How the model is called: Kie's jobs API (createTask/recordInfo) or Veo's endpoints.
+ */
+protocol: Protocol, 
+/**
+ * The family the picker groups it under ("Sora", "Kling", "Veo").
+ */
+family: string, 
+/**
+ * What the user gives it, for the picker ("text", "image", "clip", "audio", "video").
+ */
+takes?: Array<string>, 
+/**
+ * What it makes, in a few words for the picker ("5–15 s · 720p–4K · sound").
+ */
+makes?: string | null, 
+/**
+ * Models of the same kind to offer, in order, when Kie says this one is paused.
+ */
+alternatives?: Array<string>, 
+/**
+ * A typical valid input: the docs show it and the tests send it.
+ */
+example?: { [key in string]: JsonValue } | null, 
 /**
  * A note on the model's availability (e.g. paused upstream), shown as is.
  */

@@ -12,4 +12,16 @@ estimate: boolean,
 /**
  * Where the figures come from, or why they are a guess.
  */
-note?: string | null, rules: Array<PriceRule>, };
+note?: string | null, 
+/**
+ * Where the figures come from, in a few words (shown in the README's model table).
+ */
+source: string, 
+/**
+ * The field whose value is the video's length in seconds, for `per_second` prices.
+ */
+seconds_field?: string | null, 
+/**
+ * The length when no field gives it (a model with a fixed length).
+ */
+seconds?: number | null, rules: Array<PriceRule>, };

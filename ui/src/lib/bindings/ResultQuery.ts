@@ -7,4 +7,8 @@ import type { ResultSort } from "./ResultSort";
  * `to_ms` exclusive. A search with nothing searchable in it (e.g. "@") filters nothing.
  * Gallery filters; from the window as JSON, every field optional.
  */
-export type ResultQuery = { search?: string, model?: string, kind?: ResultKind, favourites_only: boolean, from_ms?: number, to_ms?: number, sort: ResultSort, desc: boolean, limit: number, offset: number, };
+export type ResultQuery = { search?: string, model?: string, 
+/**
+ * A whole family of models ("Kling"), as the catalogue groups them.
+ */
+family?: string, kind?: ResultKind, favourites_only: boolean, from_ms?: number, to_ms?: number, sort: ResultSort, desc: boolean, limit: number, offset: number, };

@@ -10,4 +10,12 @@ export type ResultView = { model: string,
 /**
  * The prompt, else the first storyboard scene, else the character prompt.
  */
-prompt: string | null, task_status: TaskStatus, credits_estimated: number | null, credits_consumed: number | null, task_created_at: number, task_finished_at: number | null, demo: boolean, id: number, task_id: number, idx: number, kind: ResultKind, path: string | null, size: number | null, sha256: string | null, poster_path: string | null, favourite: boolean, notes: string | null, text_json: JsonValue | null, source_url: string | null, created_at: number, };
+prompt: string | null, task_status: TaskStatus, credits_estimated: number | null, credits_consumed: number | null, task_created_at: number, task_finished_at: number | null, demo: boolean, id: number, task_id: number, 
+/**
+ * Which result of the task; 1000 and up: the HD copy (Veo's 1080p) of result `idx - 1000`.
+ */
+idx: number, kind: ResultKind, path: string | null, size: number | null, sha256: string | null, poster_path: string | null, favourite: boolean, notes: string | null, 
+/**
+ * A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
+ */
+text_json: JsonValue | null, source_url: string | null, created_at: number, };

@@ -3,4 +3,4 @@
 /**
  * A deliberate user action on a task. Which are offered follows the transition table.
  */
-export type TaskAction = "check_again" | "attach_kie_id" | "resubmit" | "cancel";
+export type TaskAction = "check_again" | "attach_kie_id" | "resubmit" | "cancel" | "get_1080p";

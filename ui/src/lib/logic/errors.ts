@@ -103,7 +103,7 @@ const WORDS: Record<ApiErrorCode, PlainError> = {
   corrupt_download: DOWNLOAD,
   file: {
     title: 'That file could not be used.',
-    action: 'Choose a JPEG, PNG or WebP image of at most 10 MB.',
+    action: 'Choose another file of the kind the field asks for.',
   },
   io: {
     title: 'A file could not be read or written.',

@@ -73,45 +73,71 @@ export function newListItem(field: FieldSpec): FormValue {
   return initialValue(item);
 }
 
-/** The value a field's control starts with: the catalogue's default, else empty. */
-export function initialValue(field: FieldSpec): FormValue {
-  const def = field.default;
+function isObject(v: JsonValue | undefined | null): v is { [key: string]: JsonValue } {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A group's fields from a JSON object: the fields it has, the others at their start. */
+function groupFrom(fields: FieldSpec[], v: JsonValue | undefined | null): { [key: string]: FormValue } {
+  const obj = isObject(v) ? v : {};
+  const out: { [key: string]: FormValue } = {};
+  for (const f of fields) {
+    const given = obj[f.name];
+    out[f.name] = given === undefined || given === null ? initialValue(f) : formValue(f, given);
+  }
+  return out;
+}
+
+/**
+ * A JSON value (a default, or what a task sent) as the control of `field` holds it: numbers
+ * as text in number boxes, a list's rows, a group's fields (lists inside list items too).
+ */
+export function formValue(field: FieldSpec, v: JsonValue): FormValue {
   switch (field.widget) {
     case 'text':
     case 'textarea':
     case 'url':
     case 'number':
-      return asText(def);
+      return asText(v);
     case 'select':
-      if (def !== undefined && def !== null) return def as FormValue;
+      return v as FormValue;
+    case 'toggle':
+      return typeof v === 'boolean' ? v : false;
+    case 'url_list':
+    case 'text_list':
+      return Array.isArray(v) ? v.map((x) => asText(x)) : [];
+    case 'shots':
+    case 'object_list':
+      return Array.isArray(v) ? v.map((d) => groupFrom(field.items?.fields ?? [], d)) : [];
+    case 'group':
+      return groupFrom(field.fields ?? [], v);
+    case 'time_range':
+      return parseRange(v);
+    default:
+      return asText(v);
+  }
+}
+
+/** The value a field's control starts with: the catalogue's default, else empty. */
+export function initialValue(field: FieldSpec): FormValue {
+  const def = field.default;
+  if (def !== undefined && def !== null) return formValue(field, def);
+  switch (field.widget) {
+    case 'select':
       return null;
     case 'toggle':
-      if (typeof def === 'boolean') return def;
       return false;
     case 'url_list':
-    case 'text_list': {
-      if (Array.isArray(def)) return def.map((v) => asText(v));
-      return Array.from({ length: startingRows(field) }, () => newListItem(field));
-    }
+    case 'text_list':
     case 'shots':
-    case 'object_list': {
-      if (Array.isArray(def)) {
-        return def.map((d) => {
-          const group = newListItem(field) as { [key: string]: FormValue };
-          if (d && typeof d === 'object' && !Array.isArray(d)) {
-            for (const [k, v] of Object.entries(d)) group[k] = typeof v === 'number' ? String(v) : (v as FormValue);
-          }
-          return group;
-        });
-      }
+    case 'object_list':
       return Array.from({ length: startingRows(field) }, () => newListItem(field));
-    }
     case 'group':
       return initialGroup(field.fields ?? []);
     case 'time_range':
-      return parseRange(def);
+      return parseRange(null);
     default:
-      return asText(def);
+      return '';
   }
 }
 
@@ -126,7 +152,7 @@ export function formFromInput(spec: ModelSpec, input: { [key: string]: JsonValue
   for (const f of spec.fields) {
     const given = input[f.name];
     if (given === undefined || given === null) continue;
-    values[f.name] = initialValue({ ...f, default: given });
+    values[f.name] = formValue(f, given);
   }
   return values;
 }
@@ -220,6 +246,39 @@ export function cloneValues<T extends FormValue | FormValues>(v: T): T {
 /** Fields shown at once, and the ones folded under "More options". */
 export function splitAdvanced(fields: FieldSpec[]): { basic: FieldSpec[]; advanced: FieldSpec[] } {
   return { basic: fields.filter((f) => !f.advanced), advanced: fields.filter((f) => f.advanced) };
+}
+
+/** Widgets whose values can move from one model's field to another's of the same name. */
+function sameKind(a: FieldSpec, b: FieldSpec): boolean {
+  const text = ['text', 'textarea'];
+  return a.widget === b.widget || (text.includes(a.widget) && text.includes(b.widget));
+}
+
+/**
+ * Moves what the user gave `from`'s form into `to`'s (switching to another model, e.g. a live
+ * alternative to a paused one): each field of the same name and kind whose value the user
+ * changed from its start. A choice comes along only when `to` offers the same value; a
+ * group's or a list item's fields by name. The core checks the result like any input.
+ * Changes `target` in place; returns the names of the fields carried over.
+ */
+export function carryValues(from: ModelSpec, values: FormValues, to: ModelSpec, target: FormValues): string[] {
+  const carried: string[] = [];
+  for (const f of to.fields) {
+    const src = from.fields.find((x) => x.name === f.name);
+    if (!src || !sameKind(src, f)) continue;
+    const sent = toInputValue(src, values[f.name]);
+    if (sent === undefined) continue;
+    if (JSON.stringify(sent) === JSON.stringify(toInputValue(src, initialValue(src)) ?? null)) continue;
+    let value: JsonValue = sent;
+    if (f.widget === 'select') {
+      const option = (f.options ?? []).find((o) => String(o.value) === String(sent));
+      if (!option) continue;
+      value = option.value;
+    }
+    target[f.name] = formValue(f, value);
+    carried.push(f.name);
+  }
+  return carried;
 }
 
 /** Segmented buttons for a few short choices; a drop-down list otherwise. */

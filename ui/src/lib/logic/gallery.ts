@@ -13,6 +13,8 @@ export interface GalleryFilters {
   search: string;
   /** A catalogue model id, or '' for every model. */
   model: string;
+  /** A whole family of models ("Kling"), or '' (one of `model` and `family` is set, at most). */
+  family: string;
   kind: KindFilter;
   favouritesOnly: boolean;
   /** `YYYY-MM-DD` from a date input, or ''. The whole day counts. */
@@ -25,6 +27,7 @@ export interface GalleryFilters {
 export const DEFAULT_FILTERS: GalleryFilters = {
   search: '',
   model: '',
+  family: '',
   kind: 'all',
   favouritesOnly: false,
   from: '',
@@ -63,6 +66,7 @@ export function toResultQuery(f: GalleryFilters, offset: number, limit: number):
   const q: ResultQuery = { favourites_only: f.favouritesOnly, sort, desc: dir === 'desc', limit, offset };
   if (search !== '') q.search = search;
   if (f.model !== '') q.model = f.model;
+  else if (f.family !== '') q.family = f.family;
   if (f.kind !== 'all') q.kind = f.kind as ResultKind;
   const from = f.from ? dayStart(f.from) : null;
   if (from !== null) q.from_ms = from;
@@ -73,7 +77,7 @@ export function toResultQuery(f: GalleryFilters, offset: number, limit: number):
 
 /** Whether anything narrows the gallery (the sort does not). */
 export function isFiltered(f: GalleryFilters): boolean {
-  return f.search.trim() !== '' || f.model !== '' || f.kind !== 'all' || f.favouritesOnly || f.from !== '' || f.to !== '';
+  return f.search.trim() !== '' || f.model !== '' || f.family !== '' || f.kind !== 'all' || f.favouritesOnly || f.from !== '' || f.to !== '';
 }
 
 /** "1,234 videos", "1 video", "3 characters". */
@@ -99,8 +103,23 @@ export function emptyMessage(f: GalleryFilters): { title: string; hint: string; 
   if (f.from && f.to && (dayStart(f.from) ?? 0) > (dayStart(f.to) ?? 0)) {
     return { title: 'Nothing matches these dates.', hint: 'The “from” date is after the “to” date.', create: false };
   }
-  if (f.favouritesOnly && !f.model && f.kind === 'all' && !f.from && !f.to) {
+  if (f.favouritesOnly && !f.model && !f.family && f.kind === 'all' && !f.from && !f.to) {
     return { title: 'No favourites yet.', hint: 'Open a video and press the star to keep it here.', create: false };
   }
   return { title: 'Nothing matches these filters.', hint: 'Clear a filter to see more.', create: false };
+}
+
+/** A family's choice in the model filter: its value (model ids never start so). */
+const FAMILY_PREFIX = 'family:';
+
+/** The model filter's value for these filters: a model id, `family:<name>`, or '' for all. */
+export function modelFilterValue(f: Pick<GalleryFilters, 'model' | 'family'>): string {
+  if (f.model !== '') return f.model;
+  return f.family !== '' ? `${FAMILY_PREFIX}${f.family}` : '';
+}
+
+/** What choosing `value` in the model filter sets. */
+export function modelFilterFrom(value: string): Pick<GalleryFilters, 'model' | 'family'> {
+  if (value.startsWith(FAMILY_PREFIX)) return { model: '', family: value.slice(FAMILY_PREFIX.length) };
+  return { model: value, family: '' };
 }

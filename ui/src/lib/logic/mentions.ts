@@ -55,3 +55,18 @@ export function insertMention(text: string, q: MentionQuery, handle: string): { 
   const inserted = `@${clean}${spaced ? '' : ' '}`;
   return { text: before + inserted + after, caret: before.length + inserted.length + (spaced ? 1 : 0) };
 }
+
+/**
+ * The names from the form's own input (the core's `InputCheck.mentions` for one field) that
+ * start with what was typed after the `@`, ignoring case, each once, in the core's order.
+ */
+export function matchOffers<T extends { name: string }>(offers: T[], prefix: string): T[] {
+  const p = prefix.toLowerCase();
+  const seen = new Set<string>();
+  return offers.filter((o) => {
+    const key = o.name.toLowerCase();
+    if (!key.startsWith(p) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -4,9 +4,11 @@
 
 import type { Budget } from '../bindings/Budget';
 import type { Character } from '../bindings/Character';
+import type { FieldSpec } from '../bindings/FieldSpec';
+import type { MentionOffer } from '../bindings/MentionOffer';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { Problem } from '../bindings/Problem';
-import type { UploadedImage } from '../bindings/UploadedImage';
+import type { UploadedFile } from '../bindings/UploadedFile';
 import { addCharacterId, CHARACTER_ID_FIELD, type AddIdOutcome } from '../logic/characters';
 import { formatPlain, initialForm, type FormValues } from '../logic/form';
 import { childPath, fieldsWithProblems, isWithin, problemsAt, renderedPaths, unplacedProblems, visibleProblems } from '../logic/problems';
@@ -38,18 +40,55 @@ export class ModelForm {
   usd: number | null = $state(null);
   /** How much of each held total (a storyboard's length) the lists use, from the latest check. */
   budgets: Budget[] = $state([]);
+  /**
+   * Top-level fields the core hides for the current values (`InputCheck.hidden`); null until
+   * the first check answers. A hidden field keeps its value, so showing it again restores it.
+   */
+  hidden: string[] | null = $state(null);
+  /** Names `@` may complete in text fields, from the form's own input (`InputCheck.mentions`). */
+  mentions: MentionOffer[] = $state([]);
   /** Whether the price shown matches the current values. */
   checked = $state(false);
   sending = $state(false);
   notice: FormNotice | null = $state(null);
   /** "More options" is open. */
   moreOpen = $state(false);
-  /** Images uploaded through "Choose images…", by the URL put into the form (for thumbnails). */
-  uploads: Record<string, UploadedImage> = $state({});
+  /** Files uploaded through a pick button ("Add images…"), by the URL put into the form (for previews). */
+  uploads: Record<string, UploadedFile> = $state({});
 
   constructor(spec: ModelSpec) {
     this.spec = spec;
     this.values = initialForm(spec);
+  }
+
+  /**
+   * Whether the form hides `field` now. Until the core has answered once, a field shown only
+   * on a condition (`show_when`) waits hidden, so it does not flash in and out.
+   */
+  isHidden(field: Pick<FieldSpec, 'name' | 'show_when'>): boolean {
+    if (this.hidden === null) return !!field.show_when;
+    return this.hidden.includes(field.name);
+  }
+
+  /** The top-level fields shown now, in form order. */
+  get shownFields(): FieldSpec[] {
+    return this.spec.fields.filter((f) => !this.isHidden(f));
+  }
+
+  /**
+   * The `@` names the core offers in the text field at `path`. The core names top-level
+   * fields; a text inside a list item (Kling's shot prompts) gets the names offered to the
+   * top-level field that may name the same things (its `mentions`, characters aside).
+   */
+  offersFor(path: string, field?: Pick<FieldSpec, 'mentions'>): MentionOffer[] {
+    const direct = this.mentions.filter((o) => o.field === path);
+    if (direct.length > 0 || !field || this.spec.fields.some((f) => f.name === path)) return direct;
+    const sources = (f: Pick<FieldSpec, 'mentions'>) => JSON.stringify((f.mentions ?? []).filter((m) => m.from !== 'characters'));
+    const mine = sources(field);
+    if (mine === '[]') return [];
+    const same = new Set(this.spec.fields.filter((f) => sources(f) === mine).map((f) => f.name));
+    const seen = new Set<string>();
+    return this.mentions.filter((o) => same.has(o.field) && !seen.has(o.name) && !!seen.add(o.name));
   }
 
   /** The problems to show now. */
@@ -61,7 +100,7 @@ export class ModelForm {
 
   /** Visible problems that no control shows: they go next to the submit button. */
   get unplaced(): Problem[] {
-    return unplacedProblems(this.visible, renderedPaths(this.spec, this.values));
+    return unplacedProblems(this.visible, renderedPaths({ ...this.spec, fields: this.shownFields }, this.values));
   }
 
   at(path: string): Problem[] {

@@ -6,6 +6,7 @@ import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
 import type { Character } from '../bindings/Character';
 import type { CharacterView } from '../bindings/CharacterView';
+import type { ModelCard } from '../bindings/ModelCard';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
 import type { ResultRow } from '../bindings/ResultRow';
@@ -14,7 +15,7 @@ import type { Task } from '../bindings/Task';
 import type { StudioApi, Unsubscribe } from '../api';
 import { plainErrorText, toApiError } from '../logic/errors';
 import { sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
-import { formFromInput, initialForm } from '../logic/form';
+import { carryValues, formFromInput, initialForm } from '../logic/form';
 import { libraryFile } from '../logic/format';
 import { Gallery } from './gallery.svelte';
 import { ModelForm } from './modelForm.svelte';
@@ -59,6 +60,12 @@ export class Studio {
   /** Set when the app could not start (e.g. the library cannot be opened). */
   startError: string | null = $state(null);
   catalogue: ModelSpec[] = $state([]);
+  /**
+   * The picker's cards from the core (`list_models`): family, price range, and what Kie last
+   * said of each model's availability, with a live alternative. Refreshed at start, when a
+   * library opens and after every submit's answer.
+   */
+  models: ModelCard[] = $state([]);
   balance: Balance | null = $state(null);
   balanceError: string | null = $state(null);
   /** The balance could not be fetched because Kie is out of reach (shown quietly). */
@@ -92,6 +99,8 @@ export class Studio {
   private balanceTimer: ReturnType<typeof setTimeout> | null = null;
   private resultsTimer: ReturnType<typeof setTimeout> | null = null;
   private charactersTimer: ReturnType<typeof setTimeout> | null = null;
+  private modelsTimer: ReturnType<typeof setTimeout> | null = null;
+  private modelsSeq = 0;
   private live = false;
   private loadedLibrary: string | null = null;
   private onFocus = () => void this.refreshBalance();
@@ -149,16 +158,89 @@ export class Studio {
       this.gallery.reset();
     }
     this.goLive();
+    const catalogue = this.api.getCatalogue();
+    // What Kie said of each model is kept per library: the cards come again with it.
+    const models = this.loadModels();
     try {
-      this.catalogue = await this.api.getCatalogue();
+      this.catalogue = await catalogue;
     } catch (e) {
       this.startError = plainErrorText(toApiError(e).code);
       return;
     }
+    await models;
     for (const m of this.catalogue) this.formFor(m);
     const wanted = model ?? this.modelId ?? storageGet(LAST_MODEL_KEY);
     this.modelId = this.catalogue.find((m) => m.id === wanted)?.id ?? this.catalogue[0]?.id ?? null;
     await Promise.all([this.loadTasks(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
+  }
+
+  // ---- the model picker ----
+
+  /** Asks the core for the picker's cards again; an answer older than another is dropped. */
+  async loadModels(): Promise<void> {
+    const mine = ++this.modelsSeq;
+    try {
+      const cards = await this.api.listModels();
+      if (mine === this.modelsSeq) this.models = cards;
+    } catch (e) {
+      // The cards shown stay; the catalogue still draws the picker (see `cards`).
+      console.warn('list_models failed', e);
+    }
+  }
+
+  /** After a create's answer: the cards again soon, once for a burst of events. */
+  loadModelsSoon(ms = 100): void {
+    if (this.modelsTimer) clearTimeout(this.modelsTimer);
+    this.modelsTimer = setTimeout(() => {
+      this.modelsTimer = null;
+      void this.loadModels();
+    }, ms);
+  }
+
+  /**
+   * The picker's cards, in catalogue order, for the models the window can draw a form for.
+   * Until `list_models` answers (or when it fails), made from the catalogue without prices.
+   */
+  get cards(): ModelCard[] {
+    const known = new Set(this.catalogue.map((m) => m.id));
+    const fromCore = this.models.filter((c) => known.has(c.id));
+    if (fromCore.length > 0) return fromCore;
+    return this.catalogue.map((m) => ({
+      id: m.id,
+      name: m.name,
+      family: m.family,
+      summary: m.summary,
+      output: m.output,
+      takes: m.takes ?? [],
+      makes: m.makes ?? null,
+      credits_min: null,
+      credits_max: null,
+      price_is_estimate: false,
+      status: null,
+      alternative: null,
+    }));
+  }
+
+  /** A model's card (its availability, its alternative). */
+  card(id: string | null | undefined): ModelCard | null {
+    return this.models.find((c) => c.id === id) ?? null;
+  }
+
+  /**
+   * Switches from `fromId` to another model (the live alternative the core offers for a paused
+   * one), taking along what the user gave fields of the same name (the prompt…). Nothing is
+   * sent: the user looks and submits.
+   */
+  switchModel(fromId: string, toId: string): string[] {
+    const from = this.catalogue.find((m) => m.id === fromId);
+    const to = this.catalogue.find((m) => m.id === toId);
+    if (!to) return [];
+    const carried = from ? carryValues(from, this.formFor(from).values, to, this.formFor(to).values) : [];
+    const form = this.formFor(to);
+    for (const name of carried) form.changed(name);
+    form.notice = null;
+    this.chooseModel(to.id);
+    return carried;
   }
 
   setInfo(info: AppInfo): void {
@@ -244,6 +326,7 @@ export class Studio {
     if (this.balanceTimer) clearTimeout(this.balanceTimer);
     if (this.resultsTimer) clearTimeout(this.resultsTimer);
     if (this.charactersTimer) clearTimeout(this.charactersTimer);
+    if (this.modelsTimer) clearTimeout(this.modelsTimer);
     this.gallery.dispose();
     if (typeof window !== 'undefined') window.removeEventListener('focus', this.onFocus);
     this.live = false;
@@ -305,6 +388,9 @@ export class Studio {
       if ((before.progress ?? 0) > (task.progress ?? 0)) task = { ...task, progress: before.progress };
     }
     this.tasks = upsertTask(this.tasks, task);
+    // A create was answered (taken, refused as paused, or unknown): Kie may have said something
+    // about the model's availability.
+    if (task.status !== 'submitting' && (!before || before.status === 'submitting')) this.loadModelsSoon();
     if (task.is_final && !(before && before.is_final && before.status === task.status)) {
       this.refreshBalanceSoon();
     }
