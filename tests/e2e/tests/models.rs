@@ -68,10 +68,8 @@ async fn kling_3_prices_as_it_is_filled_and_lands_in_the_gallery() {
     assert_eq!(param["input"]["sound"], true);
 
     app.click("nav-gallery").await;
-    app.wait_for("the Kling video in the gallery", Duration::from_secs(15), || async {
-        app.exists("result-1").await
-    })
-    .await;
+    app.wait_for("the Kling video in the gallery", Duration::from_secs(15), || async { app.exists("result-1").await })
+        .await;
     app.click("result-1").await;
     app.wait_for("its details", Duration::from_secs(10), || async {
         let text = app.text("detail").await;
