@@ -13,4 +13,4 @@ export KIE_E2E_APP
 cargo build -p e2e --tests --locked
 # One window at a time: two cores, and each app is a full WebKit process.
 exec xvfb-run -a -s "-screen 0 1280x800x24" ./scripts/with-keyring.sh \
-  cargo test -p e2e --tests --locked -- --test-threads=1 "$@"
+  cargo test -p e2e --tests --locked --no-fail-fast -- --test-threads=1 "$@"

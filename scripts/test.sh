@@ -22,7 +22,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (with a real Secret Service in a private D-Bus session)"
-./scripts/with-keyring.sh cargo test --workspace --exclude e2e --locked
+./scripts/with-keyring.sh cargo test --workspace --exclude e2e --locked --no-fail-fast
 
 echo "== UI type check and tests (through the browser server: the real core, over HTTP)"
 npm --prefix ui run check

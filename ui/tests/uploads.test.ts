@@ -7,7 +7,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UploadedFile } from '../src/lib/bindings/UploadedFile';
 import Field from '../src/lib/components/form/Field.svelte';
-import { describeUpload, linkPlaceholder, mediaOf, pickErrorText, pickLabel } from '../src/lib/logic/uploads';
+import { describeUpload, linkPlaceholder, mediaOf, pickErrorText, pickLabel, uploadPercent } from '../src/lib/logic/uploads';
 import { studioContext } from '../src/lib/state/context';
 import { ModelForm } from '../src/lib/state/modelForm.svelte';
 import { Studio } from '../src/lib/state/studio.svelte';
@@ -69,6 +69,13 @@ describe('which links take files, from the catalogue', () => {
     expect(pickLabel('audio', true)).toBe('Add audio…');
     expect(linkPlaceholder('video')).toMatch(/\.mp4$/);
     expect(describeUpload(file({ kind: 'video', format: 'mp4', seconds: 3.04, size: 4096 }))).toBe('4 KB · 3 s · MP4');
+  });
+
+  it('counts an upload in whole percent', () => {
+    expect(uploadPercent(null)).toBe(0);
+    expect(uploadPercent({ done: 5, total: 0 })).toBe(0);
+    expect(uploadPercent({ done: 1, total: 3 })).toBe(33);
+    expect(uploadPercent({ done: 4, total: 4 })).toBe(100);
   });
 
   it('shows the core’s problems as they are', () => {
@@ -152,6 +159,21 @@ describe('a list of links that take files', () => {
     expect(screen.getByTestId('thumb-0')).toHaveTextContent('MP4');
     expect(screen.getByText(/3 s · MP4/)).toBeInTheDocument();
     expect(screen.getByTestId('pick-note-reference_video_urls')).toHaveTextContent('could not be read');
+  });
+
+  it('a list of at most one with its empty row still takes a file, then says it is full', async () => {
+    const user = userEvent.setup();
+    const { form } = show('sora-2-image-to-video', 'image_urls', { pick_files: [file()] });
+    // The form starts the required list with one empty row: that row is room for the file.
+    expect(form.values.image_urls).toEqual(['']);
+    const button = screen.getByTestId('pick-image_urls');
+    expect(button).toBeEnabled();
+    expect(screen.queryByText(/That's the most/)).toBeNull();
+    await user.click(button);
+    await waitFor(() => expect(form.values.image_urls).toEqual([file().url]));
+    expect(screen.getByTestId('thumb-0')).toBeInTheDocument();
+    expect(screen.getByTestId('pick-image_urls')).toBeDisabled();
+    expect(screen.getByText(/That's the most: 1/)).toBeInTheDocument();
   });
 
   it('asks with the nested path of a list inside a group', async () => {

@@ -36,38 +36,12 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-fn iso(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    b.extend_from_slice(kind);
-    b.extend_from_slice(body);
-    b
-}
-
 /// An MP4 whose `mvhd` says it plays `seconds`.
 fn mp4(seconds: f64) -> Vec<u8> {
-    let mut mvhd = vec![0u8; 12];
-    mvhd.extend_from_slice(&1000u32.to_be_bytes());
-    mvhd.extend_from_slice(&((seconds * 1000.0) as u32).to_be_bytes());
-    mvhd.resize(100, 0);
-    let mut f = iso(b"ftyp", b"isom\0\0\0\0isom");
-    f.extend(iso(b"moov", &iso(b"mvhd", &mvhd)));
-    f.extend(iso(b"mdat", &[0u8; 4096]));
-    f
+    kie::samples::mp4(b"isom", seconds, 4096)
 }
 
-/// A PCM WAV of `seconds` (8 kHz, 16-bit mono).
-fn wav(seconds: f64) -> Vec<u8> {
-    let data = (seconds * 16_000.0) as u32;
-    let mut f = b"RIFF".to_vec();
-    f.extend_from_slice(&(36 + data).to_le_bytes());
-    f.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
-    f.extend_from_slice(&8000u32.to_le_bytes());
-    f.extend_from_slice(&16_000u32.to_le_bytes());
-    f.extend_from_slice(b"\x02\0\x10\0data");
-    f.extend_from_slice(&data.to_le_bytes());
-    f.resize(f.len() + data as usize, 0);
-    f
-}
+use kie::samples::wav;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 

@@ -1,6 +1,7 @@
 //! The HTTP surface: Kie's endpoints, the served files and the `/_sim` control endpoints.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -189,6 +190,27 @@ async fn cut(resp: Response, limit: u64, error: bool) -> Response {
 
 // ---- Kie's endpoints ------------------------------------------------------------------------
 
+/// What every Kie endpoint does first: count the call, take the fault due, answer at once a
+/// fault due before the answer, and refuse a missing or wrong key (`headers`; `None` for the
+/// files, which Kie serves to a plain GET). `Ok(fault)`: answer, then pass the answer through
+/// [`late_fault`] with that fault.
+async fn admit(
+    sh: &Shared,
+    counter: &AtomicU64,
+    ep: Endpoint,
+    headers: Option<&HeaderMap>,
+) -> Result<Option<Fault>, Response> {
+    bump(counter);
+    let fault = sh.take_fault(ep);
+    if let Some(r) = early_fault(sh, fault.as_ref()) {
+        return Err(r);
+    }
+    if headers.is_some_and(|h| !authorized(sh, h)) {
+        return Err(late_fault(fault, envelope(sh, 401, UNAUTHORIZED, Value::Null)).await);
+    }
+    Ok(fault)
+}
+
 async fn create(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
     create_any(sh, headers, body, Protocol::Jobs).await
 }
@@ -198,14 +220,11 @@ async fn veo_generate(State(sh): S, headers: HeaderMap, body: Bytes) -> Response
 }
 
 async fn create_any(sh: Arc<Shared>, headers: HeaderMap, body: Bytes, protocol: Protocol) -> Response {
-    bump(&sh.counters.creates_received);
-    let fault = sh.take_fault(Endpoint::Create);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
+    let fault = match admit(&sh, &sh.counters.creates_received, Endpoint::Create, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
+    let resp = {
         let fail = Failure::from_fault(fault.as_ref());
         let outcome = match protocol {
             Protocol::Jobs => sh.create(&body, fail),
@@ -242,14 +261,11 @@ async fn veo_record_info(State(sh): S, headers: HeaderMap, Query(q): Query<HashM
 /// yet; for an id never created, HTTP 404 / code 404 "task not found" or 422 "recordInfo is
 /// null", by a hash of the id.
 async fn record_any(sh: Arc<Shared>, headers: HeaderMap, q: HashMap<String, String>, protocol: Protocol) -> Response {
-    bump(&sh.counters.record_queries);
-    let fault = sh.take_fault(Endpoint::RecordInfo);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
+    let fault = match admit(&sh, &sh.counters.record_queries, Endpoint::RecordInfo, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
+    let resp = {
         match q.get("taskId").map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => envelope(&sh, 400, "taskId is required", Value::Null),
             Some(id) => match sh.lookup(id, protocol) {
@@ -278,19 +294,16 @@ async fn veo_4k(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
 }
 
 async fn veo_hd(sh: Arc<Shared>, headers: HeaderMap, task: Option<String>, index: Option<Value>, hd: Hd) -> Response {
-    bump(&sh.counters.hd_queries);
-    let fault = sh.take_fault(Endpoint::VeoHd);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
+    let fault = match admit(&sh, &sh.counters.hd_queries, Endpoint::VeoHd, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
     let index = match index {
         None | Some(Value::Null) => Some(0),
         Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
         Some(v) => v.as_i64(),
     };
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
+    let resp = {
         match (task.as_deref().map(str::trim).filter(|t| !t.is_empty()), index) {
             (None, _) => envelope(&sh, 400, "taskId is required", Value::Null),
             (_, None) => envelope(&sh, 400, "index must be a whole number", Value::Null),
@@ -310,28 +323,20 @@ async fn veo_hd(sh: Arc<Shared>, headers: HeaderMap, task: Option<String>, index
 }
 
 async fn credit(State(sh): S, headers: HeaderMap) -> Response {
-    bump(&sh.counters.credit_queries);
-    let fault = sh.take_fault(Endpoint::Credit);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
-        envelope(&sh, 200, "success", number(sh.credits()))
+    let fault = match admit(&sh, &sh.counters.credit_queries, Endpoint::Credit, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
     };
+    let resp = { envelope(&sh, 200, "success", number(sh.credits())) };
     late_fault(fault, resp).await
 }
 
 async fn download_url(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
-    bump(&sh.counters.download_url_calls);
-    let fault = sh.take_fault(Endpoint::DownloadUrl);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
+    let fault = match admit(&sh, &sh.counters.download_url_calls, Endpoint::DownloadUrl, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
+    let resp = {
         let url = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v.get("url").and_then(Value::as_str).map(str::to_string));
@@ -347,30 +352,22 @@ async fn download_url(State(sh): S, headers: HeaderMap, body: Bytes) -> Response
 }
 
 async fn upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
-    bump(&sh.counters.uploads);
-    let fault = sh.take_fault(Endpoint::Upload);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
-        upload_answer(&sh, stream_upload(&sh, &headers, &body))
+    let fault = match admit(&sh, &sh.counters.uploads, Endpoint::Upload, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
     };
+    let resp = { upload_answer(&sh, stream_upload(&sh, &headers, &body)) };
     late_fault(fault, resp).await
 }
 
 /// `POST /api/file-url-upload` `{fileUrl, uploadPath, fileName?}`: the simulator fetches the
 /// URL itself; it has no network, so only loopback http(s) URLs (its own files included).
 async fn url_upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
-    bump(&sh.counters.uploads);
-    let fault = sh.take_fault(Endpoint::Upload);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
+    let fault = match admit(&sh, &sh.counters.uploads, Endpoint::Upload, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
+    let resp = {
         let stored = match json_fields(&body) {
             Err(e) => Err(e),
             Ok(v) => fetch_upload(&sh, &v).await,
@@ -383,16 +380,11 @@ async fn url_upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
 /// `POST /api/file-base64-upload` `{base64Data, uploadPath, fileName?}`; `base64Data` may be
 /// a `data:` URL or bare base64.
 async fn base64_upload(State(sh): S, headers: HeaderMap, body: Bytes) -> Response {
-    bump(&sh.counters.uploads);
-    let fault = sh.take_fault(Endpoint::Upload);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
-    let resp = if !authorized(&sh, &headers) {
-        envelope(&sh, 401, UNAUTHORIZED, Value::Null)
-    } else {
-        upload_answer(&sh, json_fields(&body).and_then(|v| decode_upload(&sh, &v)))
+    let fault = match admit(&sh, &sh.counters.uploads, Endpoint::Upload, Some(&headers)).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
     };
+    let resp = { upload_answer(&sh, json_fields(&body).and_then(|v| decode_upload(&sh, &v))) };
     late_fault(fault, resp).await
 }
 
@@ -549,11 +541,10 @@ async fn result_file(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    bump(&sh.counters.file_gets);
-    let fault = sh.take_fault(Endpoint::File);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
+    let fault = match admit(&sh, &sh.counters.file_gets, Endpoint::File, None).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
     let resp = if task == "synthetic" {
         match file.strip_suffix(".mp4").and_then(|n| n.parse::<u64>().ok()) {
             Some(n) => files::serve(Src::Synthetic(n), "video/mp4", &headers),
@@ -575,11 +566,10 @@ async fn result_file(
 }
 
 async fn uploaded_file(State(sh): S, uri: Uri, headers: HeaderMap) -> Response {
-    bump(&sh.counters.file_gets);
-    let fault = sh.take_fault(Endpoint::File);
-    if let Some(r) = early_fault(&sh, fault.as_ref()) {
-        return r;
-    }
+    let fault = match admit(&sh, &sh.counters.file_gets, Endpoint::File, None).await {
+        Ok(fault) => fault,
+        Err(refused) => return refused,
+    };
     let key = uri.path().strip_prefix("/uploads/").unwrap_or("");
     let resp = match sh.upload(key) {
         Some((src, mime)) => files::serve(src, mime, &headers),

@@ -13,6 +13,7 @@ pub mod media;
 pub mod protocol;
 pub mod record;
 pub mod retry;
+pub mod samples;
 pub mod secret;
 pub mod validate;
 

@@ -57,7 +57,7 @@ pub struct TaskParam {
     pub input: Map<String, Value>,
 }
 
-/// A character made by `sora-2-characters-pro`.
+/// A character made by one of the catalogue's character models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CharacterResult {
     pub character_id: String,

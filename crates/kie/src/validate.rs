@@ -645,6 +645,12 @@ fn check_mentions(spec: &ModelSpec, out: &Map<String, Value>, problems: &mut Vec
             for source in &field.mentions {
                 match source {
                     MentionSource::Characters => {}
+                    // A list already reported as wrong would only add noise here.
+                    MentionSource::Items { list, .. } | MentionSource::Numbered { list, .. }
+                        if touched(problems, list) =>
+                    {
+                        known = true
+                    }
                     MentionSource::Numbered { list, prefix } => {
                         let n = count_items(out.get(list));
                         let number = name
@@ -666,12 +672,6 @@ fn check_mentions(spec: &ModelSpec, out: &Map<String, Value>, problems: &mut Vec
                             }
                             None => {}
                         }
-                    }
-                    // A list already reported as wrong would only add noise here.
-                    MentionSource::Items { list, .. } | MentionSource::Numbered { list, .. }
-                        if touched(problems, list) =>
-                    {
-                        known = true
                     }
                     MentionSource::Items { list, key } => {
                         let names: Vec<String> = match out.get(list) {

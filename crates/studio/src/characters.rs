@@ -1,4 +1,4 @@
-//! Characters made with `sora-2-characters-pro`, used as `@handle` in prompts.
+//! Characters (made by a character model of the catalogue, or added by hand), used as `@handle` in prompts.
 //!
 //! Handles are stored without the `@` and are unique regardless of case (SQLite's NOCASE,
 //! which folds ASCII only: Kie's handles are short user names).

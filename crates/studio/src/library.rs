@@ -22,7 +22,7 @@ pub enum ResultKind {
     #[default]
     Video,
     Image,
-    /// A text result (`sora-2-characters-pro`): `text_json`, no file.
+    /// A text result (a character): `text_json`, no file.
     Character,
 }
 

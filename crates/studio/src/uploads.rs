@@ -593,39 +593,7 @@ mod tests {
 
     // ---- tiny valid files ----
 
-    fn iso(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        b.extend_from_slice(kind);
-        b.extend_from_slice(body);
-        b
-    }
-
-    /// An MP4 (or, with brand `qt  `, a MOV) that says it plays `seconds`, padded to `size`.
-    fn mp4(brand: &[u8; 4], seconds: f64, size: usize) -> Vec<u8> {
-        let mut mvhd = vec![0u8; 12];
-        mvhd.extend_from_slice(&1000u32.to_be_bytes());
-        mvhd.extend_from_slice(&((seconds * 1000.0).round() as u32).to_be_bytes());
-        mvhd.resize(100, 0);
-        let mut f = iso(b"ftyp", &[&brand[..], &[0u8; 4][..], &b"isom"[..]].concat());
-        f.extend(iso(b"moov", &iso(b"mvhd", &mvhd)));
-        let pad = size.saturating_sub(f.len() + 8);
-        f.extend(iso(b"mdat", &vec![0u8; pad]));
-        f
-    }
-
-    /// A PCM WAV of `seconds` (8 kHz, 16-bit mono).
-    fn wav(seconds: f64) -> Vec<u8> {
-        let data = (seconds * 16_000.0) as u32;
-        let mut f = b"RIFF".to_vec();
-        f.extend_from_slice(&(36 + data).to_le_bytes());
-        f.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
-        f.extend_from_slice(&8000u32.to_le_bytes());
-        f.extend_from_slice(&16_000u32.to_le_bytes());
-        f.extend_from_slice(b"\x02\0\x10\0data");
-        f.extend_from_slice(&data.to_le_bytes());
-        f.resize(f.len() + data as usize, 0);
-        f
-    }
+    use kie::samples::{mp4, wav};
 
     /// A WebM whose header gives no length (as live recordings).
     fn webm_without_length() -> Vec<u8> {

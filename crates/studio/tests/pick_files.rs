@@ -45,40 +45,14 @@ const CATALOGUE: &str = r#"{"models": [
    ]}
 ]}"#;
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-
-fn iso(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    b.extend_from_slice(kind);
-    b.extend_from_slice(body);
-    b
-}
+use kie::samples::wav;
 
 /// An MP4 whose `mvhd` says it plays `seconds`.
 fn mp4(seconds: f64) -> Vec<u8> {
-    let mut mvhd = vec![0u8; 12];
-    mvhd.extend_from_slice(&1000u32.to_be_bytes());
-    mvhd.extend_from_slice(&((seconds * 1000.0) as u32).to_be_bytes());
-    mvhd.resize(100, 0);
-    let mut f = iso(b"ftyp", b"isom\0\0\0\0isom");
-    f.extend(iso(b"moov", &iso(b"mvhd", &mvhd)));
-    f.extend(iso(b"mdat", &[0u8; 2048]));
-    f
+    kie::samples::mp4(b"isom", seconds, 2048)
 }
 
-/// A PCM WAV of `seconds` (8 kHz, 16-bit mono).
-fn wav(seconds: f64) -> Vec<u8> {
-    let data = (seconds * 16_000.0) as u32;
-    let mut f = b"RIFF".to_vec();
-    f.extend_from_slice(&(36 + data).to_le_bytes());
-    f.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
-    f.extend_from_slice(&8000u32.to_le_bytes());
-    f.extend_from_slice(&16_000u32.to_le_bytes());
-    f.extend_from_slice(b"\x02\0\x10\0data");
-    f.extend_from_slice(&data.to_le_bytes());
-    f.resize(f.len() + data as usize, 0);
-    f
-}
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
 /// Channels that keep every message.
 #[derive(Default)]
@@ -127,6 +101,8 @@ impl Setup {
         std::fs::write(dir.path().join("clip.mp4"), mp4(3.0)).unwrap();
         std::fs::write(dir.path().join("long.webm.mp4"), mp4(6.2)).unwrap();
         std::fs::write(dir.path().join("voice.wav"), wav(1.0)).unwrap();
+        let jpg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../kie-sim/assets/landscape.jpg");
+        std::fs::copy(jpg, dir.path().join("holiday.jpg")).unwrap();
         Setup { sim, dir }
     }
 
@@ -210,6 +186,16 @@ async fn the_test_hook_gives_each_field_its_own_kind_of_file() {
     assert_eq!((err.code, err.problems[0].rule.as_str()), (ApiErrorCode::InvalidInput, "not_a_file_field"));
     let err = pick(&app, "no/model", "image_urls", &progress).await.unwrap_err();
     assert_eq!(err.problems[0].rule, "unknown_model");
+    s.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_built_in_model_takes_a_jpeg_from_the_hook() {
+    let s = Setup::new().await;
+    let app = s.app("lib", Some(&["holiday.jpg"]), Arc::new(Headless));
+    let got = pick(&app, "sora-2-image-to-video", "image_urls", &Kept::default()).await.unwrap();
+    assert_eq!(got.as_array().map(Vec::len), Some(1), "{got}");
+    assert_eq!(got[0]["format"], "jpg");
     s.sim.shutdown().await;
 }
 

@@ -72,8 +72,12 @@ async fn kling_3_prices_as_it_is_filled_and_lands_in_the_gallery() {
         .await;
     app.click("result-1").await;
     app.wait_for("its details", Duration::from_secs(10), || async {
-        let text = app.text("detail").await;
-        text.contains("Kling") && text.contains("10 s")
+        // The model's own settings, by their labels (values may hold a no-break space).
+        let text = app.text("detail").await.replace(['\u{a0}', '\u{202f}'], " ");
+        text.contains("Length")
+            && text.contains("10 s")
+            && text.contains("Standard (720p)")
+            && text.contains("200 credits")
     })
     .await;
     app.screenshot("issue9-03-kling-in-gallery").await;

@@ -5,6 +5,7 @@
 import type { FieldSpec } from '../bindings/FieldSpec';
 import type { MediaType } from '../bindings/MediaType';
 import type { UploadedFile } from '../bindings/UploadedFile';
+import type { UploadProgress } from '../bindings/UploadProgress';
 import { plainErrorText, toApiError } from './errors';
 import { formatBytes } from './format';
 
@@ -57,4 +58,9 @@ export function describeUpload(f: Pick<UploadedFile, 'size' | 'seconds' | 'forma
   if (f.seconds !== null && f.kind !== 'image') parts.push(`${Math.round(f.seconds * 10) / 10} s`);
   parts.push(f.format.toUpperCase());
   return parts.join(' · ');
+}
+
+/** How far an upload is, in whole percent (0 before the size is known). */
+export function uploadPercent(p: Pick<UploadProgress, 'done' | 'total'> | null): number {
+  return p && p.total > 0 ? Math.round((p.done / p.total) * 100) : 0;
 }
