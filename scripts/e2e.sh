@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version 2.1.0
 fi
-KIE_E2E_APP="$(./scripts/build-app.sh | tail -n 1)"
+# The app with the core's test hooks (a keyring entry per test, the picker's files, the
+# export folder); what run.sh builds and what is packaged has none.
+KIE_E2E_APP="$(./scripts/build-app.sh --features test-hooks | tail -n 1)"
 export KIE_E2E_APP
 cargo build -p e2e --tests --locked
 # One window at a time: two cores, and each app is a full WebKit process.

@@ -26,7 +26,7 @@ echo "== cargo test (with a real Secret Service in a private D-Bus session)"
 
 echo "== UI type check and tests (through the browser server: the real core, over HTTP)"
 npm --prefix ui run check
-cargo build -p studio-server --locked
+cargo build -p studio-server --features test-hooks --locked
 ./scripts/with-keyring.sh npm --prefix ui test
 
 echo "== end-to-end tests of the real window"

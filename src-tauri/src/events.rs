@@ -38,7 +38,9 @@ fn notify_unless_focused(app: &AppHandle, text: &str) {
     if focused {
         return;
     }
-    if let Err(e) = app.notification().builder().title("Kie Studio").body(text).show() {
+    // Plain text from the core; escaped here for desktops that read the body as markup.
+    let body = studio::progress::desktop_body(text);
+    if let Err(e) = app.notification().builder().title("Kie Studio").body(body).show() {
         eprintln!("kie-studio: no desktop notification: {e}");
     }
 }

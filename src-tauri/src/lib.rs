@@ -11,9 +11,12 @@ use std::sync::Arc;
 
 use studio::session::SessionConfig;
 use studio::App;
-use tauri::Manager;
+use tauri::{AppHandle, Manager};
 
 pub fn run() {
+    // First, while this is the only thread: `KIE_API_KEY` is read once and removed from the
+    // environment, so the web view's processes (and any other child) never inherit it.
+    studio::keys::take_env_key();
     let cfg = match SessionConfig::from_args_and_env(std::env::args(), |n| studio::app::process_env()(n)) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -21,7 +24,17 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    let instance = cfg.instance_id();
     tauri::Builder::default()
+        // First plugin: a second launch on the same library hands over to this window
+        // (raised and focused) and exits before it opens anything. On Linux the D-Bus name is
+        // per library ([`SessionConfig::instance_id`]); Windows and macOS key it by the app.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance)
+                .callback(|app, _args, _cwd| focus_main(app))
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
@@ -46,4 +59,13 @@ pub fn run() {
         })
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running Kie Studio");
+}
+
+/// Brings the main window to the front (a second launch asked for it).
+fn focus_main(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }

@@ -1,6 +1,7 @@
 // Starts the browser server (the real core over HTTP, with its own Kie simulator and test
 // hooks) once for the UI's tests; every test file talks to it through the generated client.
-// The binary is built by scripts/test.sh (`cargo build -p studio-server`).
+// The binary is built by scripts/test.sh (`cargo build -p studio-server --features test-hooks`:
+// without the feature the core ignores the keyring entry and picker files named below).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +13,7 @@ let child: ChildProcess | null = null;
 
 export default async function setup(project: TestProject) {
   const bin = resolve(__dirname, '../../target/debug/kie-studio-server');
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p studio-server\` first`);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p studio-server --features test-hooks\` first`);
   child = spawn(bin, ['--test-hooks', '--sim', '--gen-ms', '1500'], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {

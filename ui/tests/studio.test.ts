@@ -15,6 +15,8 @@ function withInfo(mediaBase: string | null): Studio {
     library_path: '/home/me/Kie Studio/',
     media_base: mediaBase,
     key: { set: true, source: 'keyring', last4: 'abcd' },
+    hosts: null,
+    library_problem: null,
     rules: RULES,
   };
   return s;

@@ -56,7 +56,53 @@ pub enum Command {
         /// The task's number in the library, or Kie's task id.
         task: String,
     },
-    /// Everything in the library, newest first.
+    /// Every task, newest first: what runs, what failed, and what needs you (an outcome
+    /// unknown, a stale task), each with the commands that act on it.
+    Tasks {
+        /// Only tasks in this state: submitting, running, stale, succeeded, failed,
+        /// outcome_unknown, cancelled.
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Check a task again now: a stale task is asked about, files that did not arrive are
+    /// downloaded again. For a task whose outcome is unknown, says what you can do.
+    Check {
+        /// The task's number in the library, or Kie's task id.
+        task: String,
+        /// Keep polling until it is over and its files are in.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Give a task whose outcome is unknown the Kie task id you found in your Kie account:
+    /// it is tracked again.
+    Attach {
+        /// The task's number in the library.
+        task: String,
+        /// Kie's task id, from your Kie account.
+        #[arg(value_name = "KIE_ID")]
+        kie_id: String,
+    },
+    /// Stop tracking a task. Kie cannot cancel: it may still finish and charge, and a late
+    /// result still lands in the library.
+    Cancel {
+        /// The task's number in the library, or Kie's task id.
+        task: String,
+    },
+    /// Send a failed task's input (or one whose outcome is unknown) again, as a new task:
+    /// it is paid for again. Asks first (answer y), unless --yes.
+    Resubmit {
+        /// The task's number in the library, or Kie's task id.
+        task: String,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+        /// Wait, showing progress, until the result is in the library.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The results in the library, newest first (`kie tasks` shows every task).
     List {
         /// Only results whose prompt or notes match.
         #[arg(long)]

@@ -86,6 +86,10 @@ pub fn hint(code: ApiErrorCode) -> Option<&'static str> {
         C::RateLimited | C::Unavailable | C::ServerError | C::Timeout | C::Connection => {
             "Kie is busy or unreachable; try again in a little while."
         }
+        C::DbCorrupt => {
+            "Nothing was changed. Open Kie Studio and choose \"Set it aside and start afresh\": it keeps the \
+             damaged file and starts a new library with every task it can still read."
+        }
         _ => return None,
     })
 }

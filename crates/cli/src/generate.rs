@@ -1,16 +1,19 @@
 //! `kie generate`: the app's `submit_task`, then (with `--wait`) polling until the result
-//! is in the library.
+//! is in the library, or, while Kie Studio is open on the library (it polls and downloads),
+//! waiting for it to land there.
 
 use kie::catalogue::credits_to_usd;
+use kie::KieError;
 use serde_json::{Map, Value};
 use studio::poller::Until;
-use studio::tasks::TaskStatus;
+use studio::tasks::{Task, TaskStatus};
 use studio::{App, Studio, StudioError};
 
 use crate::exit;
 use crate::fields;
 use crate::open::{self, Need};
-use crate::output::{print_task, progress_line, Out};
+use crate::output::{print_task, Out};
+use crate::polling;
 
 pub async fn run(app: &App, out: &Out, model: &str, wait: bool, fields: &[String]) -> Result<i32, StudioError> {
     // Flags may come after the fields (`--prompt x --wait`): take them out first.
@@ -35,7 +38,26 @@ pub async fn submit(
     // No poller runs here: account for what other runs left (interrupted creates, tasks
     // still running at Kie) before sending.
     studio.journal().recover()?;
+    refuse_when_slots_full(studio)?;
     let task = app.submit_task(model.to_string(), input).await?;
+    follow(app, studio, out, task, wait).await
+}
+
+/// Every running slot is taken by the library's running tasks: say so at once, sending
+/// nothing and writing nothing. (The app waits a while for one to finish; here nothing polls
+/// while the create waits, so no slot would free.)
+pub fn refuse_when_slots_full(studio: &Studio) -> Result<(), StudioError> {
+    let client = studio.client();
+    let running = client.running_tasks();
+    if running < client.config().limits.max_running.max(1) {
+        return Ok(());
+    }
+    Err(StudioError::Kie(KieError::SlotsFull { in_progress: running }))
+}
+
+/// Reports a task just sent (or refused); with `wait`, polls until it is over and its files
+/// are in.
+pub async fn follow(app: &App, studio: &Studio, out: &Out, task: Task, wait: bool) -> Result<i32, StudioError> {
     if task.status != TaskStatus::Running {
         print_task(studio, out, &task)?;
         return Ok(exit::for_task(&task));
@@ -49,14 +71,16 @@ pub async fn submit(
             est.unwrap_or_default()
         );
     }
+    let what = "download the result";
     if !wait {
+        if let polling::Claim::Elsewhere(busy) = polling::claim(studio, "kie generate") {
+            eprintln!("{}", polling::busy_line(&busy, what));
+        }
         print_task(studio, out, &task)?;
         return Ok(exit::OK);
     }
-    let progress = progress_line(app, out.json);
-    let done = studio.poller().run(Until::TaskDone(task.id)).await;
-    progress.abort();
-    done?;
+    // Only the library's lock holder polls and downloads; while Kie Studio is open, it does.
+    polling::drive(app, studio, out, Until::TaskDone(task.id), "kie generate", what).await?;
     if !out.json {
         eprintln!();
     }

@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Read};
 
+use kie::secret::KeyProblem;
 use kie::ApiKey;
 use serde_json::json;
 use studio::app::process_env;
@@ -17,6 +18,7 @@ use crate::output::Out;
 pub async fn run(app: &App, out: &Out, action: &KeyAction) -> Result<i32, StudioError> {
     match action {
         KeyAction::Set { no_check: false } => {
+            crate::open::say_hosts(app);
             let check = match app.set_key(read_key()?).await {
                 Ok(check) => check,
                 Err(e) => {
@@ -35,8 +37,9 @@ pub async fn run(app: &App, out: &Out, action: &KeyAction) -> Result<i32, Studio
         }
         KeyAction::Set { no_check: true } => {
             // The one deliberate exception: saved without asking Kie.
-            let key = ApiKey::new(read_key()?).ok_or_else(|| {
-                StudioError::invalid("key", "required", "Paste your Kie API key (from kie.ai/api-key).")
+            let key = ApiKey::parse(&read_key()?).map_err(|problem| {
+                let rule = if problem == KeyProblem::Empty { "required" } else { "bad_format" };
+                StudioError::invalid("key", rule, problem.to_string())
             })?;
             app.config().key_store().save(&key)?;
             out.print(&json!({"saved": true, "last4": key.last4()}), || {

@@ -7,6 +7,7 @@
 //! Exit codes ([`exit`]): 0 ok, 2 invalid input, 3 key missing or rejected, 4 insufficient
 //! credits, 5 generation failed, 6 outcome unknown, 1 anything else.
 
+mod actions;
 mod args;
 mod characters;
 mod exit;
@@ -17,6 +18,7 @@ mod library_dir;
 mod models;
 mod open;
 mod output;
+mod polling;
 mod tasks;
 
 use std::ffi::OsString;
@@ -28,6 +30,8 @@ use args::{Cli, Command};
 use output::Out;
 
 fn main() {
+    // First, before any thread starts: `KIE_API_KEY` is read once and leaves the environment.
+    studio::keys::take_env_key();
     std::process::exit(run(std::env::args_os().collect()));
 }
 
@@ -63,6 +67,11 @@ async fn dispatch(cli: &Cli, out: &Out) -> Result<i32, StudioError> {
         Command::Generate { model, wait, fields } => generate::run(&open::app(cli)?, out, model, *wait, fields).await,
         Command::Status { task } => tasks::status(&open::app(cli)?, out, task).await,
         Command::List { search, limit } => tasks::list(&open::app(cli)?, out, search.clone(), *limit).await,
+        Command::Tasks { state, limit } => actions::list(&open::app(cli)?, out, state.as_deref(), *limit).await,
+        Command::Check { task, wait } => actions::check(&open::app(cli)?, out, task, *wait).await,
+        Command::Attach { task, kie_id } => actions::attach(&open::app(cli)?, out, task, kie_id).await,
+        Command::Cancel { task } => actions::cancel(&open::app(cli)?, out, task).await,
+        Command::Resubmit { task, yes, wait } => actions::resubmit(&open::app(cli)?, out, task, *yes, *wait).await,
         Command::Characters { action } => characters::run(&open::app(cli)?, out, action).await,
         Command::Resume => tasks::resume(&open::app(cli)?, out).await,
     }

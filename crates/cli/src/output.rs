@@ -6,6 +6,7 @@ use std::io::Write;
 use kie::catalogue::credits_to_usd;
 use serde_json::{json, Value};
 use studio::events::StudioEvent;
+use studio::progress::plain_line;
 use studio::tasks::{Task, TaskStatus};
 use studio::{App, Studio, StudioError};
 use tokio::task::JoinHandle;
@@ -37,7 +38,9 @@ impl Out {
             }
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         } else {
-            eprintln!("kie: {e}");
+            // Kie's message may be in it: each line as plain text.
+            let text = e.to_string().lines().map(plain_line).collect::<Vec<_>>().join("\n");
+            eprintln!("kie: {text}");
             if let Some(hint) = exit::hint(code) {
                 eprintln!("{hint}");
             }
@@ -67,7 +70,7 @@ pub fn print_task(studio: &Studio, out: &Out, task: &Task) -> Result<(), StudioE
         if task.status == TaskStatus::Running {
             s.push_str(&format!(
                 "\nState: {} {}",
-                task.kie_state.as_deref().unwrap_or("sent"),
+                plain_line(task.kie_state.as_deref().unwrap_or("sent")),
                 task.progress.map(|p| format!("{p:.0}%")).unwrap_or_default()
             ));
             if task.stale {
@@ -75,7 +78,8 @@ pub fn print_task(studio: &Studio, out: &Out, task: &Task) -> Result<(), StudioE
             }
         }
         if let Some(m) = &task.fail_message {
-            s.push_str(&format!("\nWhy: {m}"));
+            // Kie's words: no escape sequences or control characters reach the terminal.
+            s.push_str(&format!("\nWhy: {}", plain_line(m)));
         }
         if let Some(c) = task.credits_consumed.or(task.credits_estimated) {
             let what = if task.credits_consumed.is_some() { "Credits" } else { "Estimated credits" };
@@ -107,7 +111,7 @@ pub fn progress_line(app: &App, json: bool) -> JoinHandle<()> {
                 StudioEvent::TaskChanged { task } => format!(
                     "#{} {} {}",
                     task.id,
-                    task.kie_state.as_deref().unwrap_or(task.status.as_str()),
+                    plain_line(task.kie_state.as_deref().unwrap_or(task.status.as_str())),
                     task.progress.map(|p| format!("{p:.0}%")).unwrap_or_default()
                 ),
                 StudioEvent::DownloadProgress { task_id, done, total, .. } => match total {

@@ -9,7 +9,8 @@ use studio::{ApiErrorCode, App, StudioError};
 
 use crate::exit;
 use crate::open::{self, Need};
-use crate::output::{ellipsize, print_task, progress_line, Out};
+use crate::output::{ellipsize, print_task, Out};
+use crate::polling;
 
 /// A task by its number in the library (`12` or `#12`) or by Kie's task id.
 pub async fn find(app: &App, reference: &str) -> Result<Task, StudioError> {
@@ -55,16 +56,23 @@ pub async fn list(app: &App, out: &Out, search: Option<String>, limit: u32) -> R
             .collect::<Vec<_>>()
             .join("\n")
     });
+    // Results only: a task with none (yet) that waits for the user is pointed at.
+    if !out.json {
+        let waiting = crate::actions::needing_the_user(&studio)?;
+        if waiting > 0 {
+            let them = if waiting == 1 { "1 task needs".to_string() } else { format!("{waiting} tasks need") };
+            eprintln!("{them} you (outcome unknown, or stale): see `kie tasks`.");
+        }
+    }
     Ok(exit::OK)
 }
 
 pub async fn resume(app: &App, out: &Out) -> Result<i32, StudioError> {
     let studio = open::library(app, Need::Key).await?;
     let before = studio::tasks::unfinished(studio.db())?.len();
-    let progress = progress_line(app, out.json);
-    let done = studio.poller().run(Until::Idle).await;
-    progress.abort();
-    done?;
+    // Only the library's lock holder polls; while Kie Studio is open, it does, and this waits.
+    let what = "poll and download what is unfinished";
+    polling::drive(app, &studio, out, Until::Idle, "kie resume", what).await?;
     if !out.json && before > 0 {
         eprintln!();
     }

@@ -77,6 +77,8 @@ async fn a_crash_at_every_step_leaves_an_honest_record_and_resume_finishes() {
     let cases = [
         ("after_insert", TaskStatus::OutcomeUnknown, 0),
         ("after_create_before_id", TaskStatus::OutcomeUnknown, 1),
+        // The id reached the id log, not the database: the restart takes it from the log.
+        ("after_id_logged", TaskStatus::Succeeded, 1),
         ("after_id", TaskStatus::Succeeded, 1),
         ("before_success_recorded", TaskStatus::Succeeded, 1),
         ("after_success_recorded", TaskStatus::Succeeded, 1),

@@ -60,15 +60,39 @@ impl Src {
     }
 }
 
+/// The `moov` box that closes a synthetic file big enough for it: an `mvhd` (10 s), so the
+/// file is a whole MP4 (`ftyp`, `mdat`, `moov`) whose boxes add up to its length.
+fn synthetic_trailer() -> [u8; TRAILER] {
+    let mut t = [0u8; TRAILER];
+    t[0..4].copy_from_slice(&(TRAILER as u32).to_be_bytes());
+    t[4..8].copy_from_slice(b"moov");
+    t[8..12].copy_from_slice(&(TRAILER as u32 - 8).to_be_bytes());
+    t[12..16].copy_from_slice(b"mvhd");
+    t[28..32].copy_from_slice(&1000u32.to_be_bytes());
+    t[32..36].copy_from_slice(&10_000u32.to_be_bytes());
+    t
+}
+
+const TRAILER: usize = 116;
+
+/// Where the trailing `moov` of a synthetic file of `n` bytes starts (`n` when too small for one).
+fn trailer_start(n: u64) -> u64 {
+    if n >= 32 + 16 + TRAILER as u64 {
+        n - TRAILER as u64
+    } else {
+        n
+    }
+}
+
 /// The header of a synthetic file of `n` bytes: an `ftyp` box, then an `mdat` box
-/// holding the rest (64-bit size when needed).
+/// holding the rest but the closing `moov` (64-bit size when needed).
 fn synthetic_header(n: u64) -> Vec<u8> {
     let mut h = Vec::with_capacity(48);
     h.extend_from_slice(&32u32.to_be_bytes());
     h.extend_from_slice(b"ftypisom");
     h.extend_from_slice(&0x200u32.to_be_bytes());
     h.extend_from_slice(b"isomiso2avc1mp41");
-    let rest = n.saturating_sub(32);
+    let rest = trailer_start(n).saturating_sub(32);
     if rest <= u64::from(u32::MAX) {
         h.extend_from_slice(&(rest as u32).to_be_bytes());
         h.extend_from_slice(b"mdat");
@@ -98,12 +122,17 @@ pub(crate) fn synthetic(n: u64, start: u64, end: u64) -> Vec<u8> {
         out.push(header[pos as usize]);
         pos += 1;
     }
-    while pos < end {
+    let body_end = trailer_start(n);
+    while pos < end.min(body_end) {
         let word = splitmix(pos / 8).to_le_bytes();
         let from = (pos % 8) as usize;
-        let take = (8 - from).min((end - pos) as usize);
+        let take = (8 - from).min((end.min(body_end) - pos) as usize);
         out.extend_from_slice(&word[from..from + take]);
         pos += take as u64;
+    }
+    if pos < end {
+        let trailer = synthetic_trailer();
+        out.extend_from_slice(&trailer[(pos - body_end) as usize..(end - body_end) as usize]);
     }
     out
 }
@@ -221,14 +250,18 @@ mod tests {
         assert_eq!(whole.len() as u64, n);
         assert_eq!(&whole[4..8], b"ftyp");
         assert_eq!(&whole[36..40], b"mdat");
-        assert_eq!(u32::from_be_bytes(whole[32..36].try_into().unwrap()) as u64, n - 32);
+        assert_eq!(u32::from_be_bytes(whole[32..36].try_into().unwrap()) as u64, n - 32 - TRAILER as u64);
+        assert_eq!(&whole[whole.len() - TRAILER + 4..whole.len() - TRAILER + 8], b"moov");
         for (a, b) in [(0, 10), (3, 77), (39, 41), (1001, 70_003), (n - 5, n)] {
+            assert_eq!(synthetic(n, a, b), whole[a as usize..b as usize]);
+        }
+        for (a, b) in [(n - 200, n - 100), (n - TRAILER as u64 - 3, n - TRAILER as u64 + 9)] {
             assert_eq!(synthetic(n, a, b), whole[a as usize..b as usize]);
         }
         let big = synthetic(5 << 30, 32, 48);
         assert_eq!(u32::from_be_bytes(big[0..4].try_into().unwrap()), 1);
         assert_eq!(&big[4..8], b"mdat");
-        assert_eq!(u64::from_be_bytes(big[8..16].try_into().unwrap()), (5 << 30) - 32);
+        assert_eq!(u64::from_be_bytes(big[8..16].try_into().unwrap()), (5 << 30) - 32 - TRAILER as u64);
         assert_eq!(synthetic(10, 0, 10).len(), 10);
     }
 

@@ -160,6 +160,30 @@ pub enum Fault {
     /// As `FailGeneration`, but a Veo task ends with successFlag 3 ("created, but generation
     /// failed upstream"). A jobs task ends in state `fail` as with `FailGeneration`.
     FailUpstream { code: String, msg: String },
+    /// Creates only: the create IS processed (the task exists and is charged), then answered
+    /// with this HTTP status and this envelope code instead of 200, the task id in `data` as
+    /// on success (Kie was seen answering code 201 with a taskId). E.g. 201/201, 200/299,
+    /// 302/302, 418/418.
+    OddAnswer { status: u16, code: i64 },
+    /// The request is processed; the answer is sent without `Content-Length` (chunked), its
+    /// bytes followed by filler (zeros) that never ends.
+    EndlessBody,
+    /// The request is processed; the answer is sent without `Content-Length` (chunked), and
+    /// its body ends cleanly after `after_bytes` bytes: on the wire, a whole but short answer.
+    CutUnannounced { after_bytes: u64 },
+    /// HTTP `status` (default 302) with `Location: location`; nothing is processed.
+    Redirect {
+        location: String,
+        #[serde(default = "found")]
+        status: u16,
+    },
+    /// Records only: a success record's `resultUrls` (jobs: in `resultJson`; Veo: in
+    /// `response`) lists its first link `count` times.
+    ManyResultUrls { count: u32 },
+}
+
+fn found() -> u16 {
+    302
 }
 
 /// A fault and how many matching requests it hits.
@@ -265,6 +289,12 @@ impl Sim {
 
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// When each request of this kind arrived, in order (`Endpoint::Any`: every request).
+    /// For checking rate limits: `Stats` only counts.
+    pub fn arrivals(&self, endpoint: Endpoint) -> Vec<std::time::Instant> {
+        self.shared.counters.arrivals(endpoint)
     }
 
     pub fn set_credits(&self, credits: f64) {

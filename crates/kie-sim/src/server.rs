@@ -128,7 +128,17 @@ fn early_fault(sh: &Shared, fault: Option<&Fault>) -> Option<Response> {
         | Fault::ResetBody { .. }
         | Fault::LoseResponse
         | Fault::FailGeneration { .. }
-        | Fault::FailUpstream { .. } => return None,
+        | Fault::FailUpstream { .. }
+        | Fault::OddAnswer { .. }
+        | Fault::EndlessBody
+        | Fault::CutUnannounced { .. }
+        | Fault::ManyResultUrls { .. } => return None,
+        Fault::Redirect { location, status } => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::FOUND);
+            r.headers_mut().insert(header::LOCATION, hv(location));
+            r
+        }
     };
     Some(r)
 }
@@ -143,8 +153,68 @@ async fn late_fault(fault: Option<Fault>, resp: Response) -> Response {
         Some(Fault::TruncateBody { after_bytes }) => cut(resp, after_bytes, false).await,
         Some(Fault::ResetBody { after_bytes }) => cut(resp, after_bytes, true).await,
         Some(Fault::LoseResponse) => cut(resp, 0, true).await,
+        Some(Fault::EndlessBody) => unannounced(resp, None),
+        Some(Fault::CutUnannounced { after_bytes }) => unannounced(resp, Some(after_bytes)),
+        Some(Fault::ManyResultUrls { count }) => many_result_urls(resp, count).await,
         _ => resp,
     }
+}
+
+/// The answer without `Content-Length` (so chunked): its first `limit` bytes, then a clean
+/// end; or (`None`) all of it followed by zeros without end.
+fn unannounced(resp: Response, limit: Option<u64>) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let inner = body.into_data_stream().map(|c| c.map_err(std::io::Error::other));
+    let body = match limit {
+        Some(limit) => {
+            let cut = stream::unfold((inner, 0u64), move |(mut inner, sent)| async move {
+                if sent >= limit {
+                    return None;
+                }
+                match inner.next().await {
+                    Some(Ok(mut chunk)) => {
+                        chunk.truncate((limit - sent).min(chunk.len() as u64) as usize);
+                        let n = chunk.len() as u64;
+                        Some((Ok(chunk), (inner, sent + n)))
+                    }
+                    other => other.map(|e| (e, (inner, limit))),
+                }
+            });
+            Body::from_stream(cut)
+        }
+        None => {
+            let zeros = Bytes::from(vec![0u8; 64 * 1024]);
+            Body::from_stream(inner.chain(stream::repeat_with(move || Ok::<_, std::io::Error>(zeros.clone()))))
+        }
+    };
+    Response::from_parts(parts, body)
+}
+
+/// A record answer whose success lists its first result link `count` times.
+async fn many_result_urls(resp: Response, count: u32) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let repeat = |r: &mut Value| {
+        if let Some(first) = r.get("resultUrls").and_then(|u| u.get(0)).cloned() {
+            r["resultUrls"] = Value::Array(vec![first; count as usize]);
+        }
+    };
+    let data = &mut v["data"];
+    if let Some(text) = data.get("resultJson").and_then(Value::as_str) {
+        if let Ok(mut r) = serde_json::from_str::<Value>(text) {
+            repeat(&mut r);
+            data["resultJson"] = Value::String(r.to_string());
+        }
+    } else if let Some(r) = data.get_mut("response").filter(|r| r.is_object()) {
+        repeat(r);
+    }
+    let bytes = serde_json::to_vec(&v).unwrap_or_default();
+    parts.headers.insert(header::CONTENT_LENGTH, hv(&bytes.len().to_string()));
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Sends the headers (with the full `Content-Length`) and the first `limit` bytes, then
@@ -201,6 +271,7 @@ async fn admit(
     headers: Option<&HeaderMap>,
 ) -> Result<Option<Fault>, Response> {
     bump(counter);
+    sh.counters.note_arrival(ep);
     let fault = sh.take_fault(ep);
     if let Some(r) = early_fault(sh, fault.as_ref()) {
         return Err(r);
@@ -231,7 +302,13 @@ async fn create_any(sh: Arc<Shared>, headers: HeaderMap, body: Bytes, protocol: 
             Protocol::Veo => sh.create_veo(&body, fail),
         };
         match outcome {
-            CreateOutcome::Created { task_id } => envelope(&sh, 200, "success", json!({ "taskId": task_id })),
+            CreateOutcome::Created { task_id } => match &fault {
+                Some(Fault::OddAnswer { status, code }) => json_response(
+                    status_for(i64::from(*status)),
+                    &json!({"code": code, "msg": "created", "data": { "taskId": task_id }}),
+                ),
+                _ => envelope(&sh, 200, "success", json!({ "taskId": task_id })),
+            },
             CreateOutcome::Rejected { code: 429, msg, retry_after } => {
                 let mut r =
                     json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"code": 429, "msg": msg, "data": null}));

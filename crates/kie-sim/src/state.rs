@@ -40,6 +40,19 @@ pub(crate) struct Counters {
     pub file_gets: AtomicU64,
     pub callbacks_sent: AtomicU64,
     pub hd_queries: AtomicU64,
+    /// When each request arrived, by endpoint (tests check rate limits with it).
+    pub arrivals: Mutex<Vec<(Endpoint, Instant)>>,
+}
+
+impl Counters {
+    pub fn note_arrival(&self, ep: Endpoint) {
+        self.arrivals.lock().unwrap_or_else(|e| e.into_inner()).push((ep, Instant::now()));
+    }
+
+    pub fn arrivals(&self, ep: Endpoint) -> Vec<Instant> {
+        let all = self.arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().filter(|(e, _)| ep == Endpoint::Any || *e == ep).map(|(_, at)| *at).collect()
+    }
 }
 
 pub(crate) fn bump(c: &AtomicU64) {
@@ -240,7 +253,10 @@ impl Shared {
         let idx = st.faults.iter().position(|r| {
             (r.endpoint == ep || r.endpoint == Endpoint::Any)
                 && (ep == Endpoint::Create
-                    || !matches!(r.fault, Fault::FailGeneration { .. } | Fault::FailUpstream { .. }))
+                    || !matches!(
+                        r.fault,
+                        Fault::FailGeneration { .. } | Fault::FailUpstream { .. } | Fault::OddAnswer { .. }
+                    ))
         })?;
         let rule = &mut st.faults[idx];
         let fault = rule.fault.clone();

@@ -13,10 +13,10 @@ use serde_json::{json, Map, Value};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::Notify;
 
-use crate::catalogue::ModelSpec;
+use crate::catalogue::{MediaType, ModelSpec};
 use crate::envelope::{self, Envelope};
 use crate::error::{Failure, KieError};
-use crate::limits::{Limits, LimitsConfig, Wait};
+use crate::limits::{Limits, LimitsConfig, SharedLimits, SharedRequest, Wait};
 use crate::media::MediaKind;
 use crate::protocol::{Protocol, VEO_1080P_PATH};
 use crate::record::TaskRecord;
@@ -42,8 +42,16 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// For uploads and downloads: the longest silence while bytes are moving.
     pub transfer_idle_timeout: Duration,
+    /// The most a result video may be: a longer answer (announced or sent) is refused.
+    pub max_video_bytes: u64,
+    /// The most a result image (or a poster) may be.
+    pub max_image_bytes: u64,
+    /// The most an API answer (Kie's JSON) may be.
+    pub max_api_body_bytes: u64,
     pub retry: RetryPolicy,
     pub limits: LimitsConfig,
+    /// Limits kept with other processes using the same key (creates, record queries).
+    pub shared_limits: Option<Arc<dyn SharedLimits>>,
 }
 
 impl ClientConfig {
@@ -56,8 +64,12 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             transfer_idle_timeout: Duration::from_secs(30),
+            max_video_bytes: 2 << 30,
+            max_image_bytes: 20 << 20,
+            max_api_body_bytes: 1 << 20,
             retry: RetryPolicy::default(),
             limits: LimitsConfig::default(),
+            shared_limits: None,
         }
     }
 }
@@ -91,6 +103,10 @@ pub struct Fetched {
     /// Whether the server continued from the bytes already there (206) instead of
     /// starting over.
     pub resumed: bool,
+    /// The whole file's length as the server announced it (`Content-Length`, or the total
+    /// of `Content-Range`), which `total` matched; `None` when it announced none, so only
+    /// the file's own structure can tell whether it is whole.
+    pub announced: Option<u64>,
 }
 
 /// A cheap handle: clones share the connection pool and the limits.
@@ -100,7 +116,10 @@ pub struct KieClient {
 }
 
 struct Inner {
+    /// For result files: redirects followed within [`redirect_policy`].
     http: reqwest::Client,
+    /// For Kie's API and upload endpoints: no redirects.
+    api: reqwest::Client,
     cfg: ClientConfig,
     limits: Mutex<Limits>,
     slot_freed: Notify,
@@ -114,14 +133,21 @@ impl std::fmt::Debug for KieClient {
 
 impl KieClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, KieError> {
-        let http = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .connect_timeout(cfg.connect_timeout)
-            .read_timeout(cfg.transfer_idle_timeout)
-            .build()
-            .map_err(|e| KieError::Connection { failure: Failure::wire(e.to_string()), never_sent: true })?;
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(cfg.user_agent.clone())
+                .connect_timeout(cfg.connect_timeout)
+                .read_timeout(cfg.transfer_idle_timeout)
+        };
+        let built = |r: reqwest::Result<reqwest::Client>| {
+            r.map_err(|e| KieError::Connection { failure: Failure::wire(e.to_string()), never_sent: true })
+        };
+        // Result files may be redirected (within the rules); API calls never are: a redirected
+        // create would be sent again by the HTTP stack, and the key would follow it.
+        let http = built(builder().redirect(redirect_policy(loopback_http_allowed(&cfg.api_base))).build())?;
+        let api = built(builder().redirect(reqwest::redirect::Policy::none()).build())?;
         let limits = Mutex::new(Limits::new(cfg.limits.clone()));
-        Ok(KieClient { inner: Arc::new(Inner { http, cfg, limits, slot_freed: Notify::new() }) })
+        Ok(KieClient { inner: Arc::new(Inner { http, api, cfg, limits, slot_freed: Notify::new() }) })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -144,8 +170,12 @@ impl KieClient {
     /// given): jobs' `createTask` with `{model, input}`, or Veo's `generate` with a flat body.
     ///
     /// A create is not idempotent: it is sent again only when it surely never reached Kie
-    /// (no connection) or Kie said it did not take it (429, 433, 455). After a timeout, a
-    /// 5xx, a broken or unreadable answer, the result is [`KieError::OutcomeUnknown`] and
+    /// (no connection) or Kie said it did not take it (429, 433, 455, 1003). Only the
+    /// contract's refusals come back as what they are ([`KieError::create_not_taken`]), and
+    /// what never left: a request that could not be built ([`KieError::NotBuilt`]), no
+    /// running slot within `LimitsConfig::slot_wait` ([`KieError::SlotsFull`]). Anything else
+    /// (a timeout, a 5xx, an answer outside the contract such as code 201, a broken or
+    /// unreadable answer) is [`KieError::OutcomeUnknown`], with any task id Kie named, and
     /// nothing is sent again.
     pub async fn send_create(
         &self,
@@ -158,9 +188,16 @@ impl KieClient {
         let url = self.api_url(protocol.create_path());
         let mut failures = 0;
         loop {
-            self.reserve_create().await;
-            let req = self.authed(self.inner.http.post(&url)).json(&body);
-            let result = self.send_once(req).await.and_then(task_id_of);
+            self.reserve_create().await?;
+            let req = self.authed(self.inner.api.post(&url)).json(&body);
+            // Built apart from sending, so a request that cannot be built is surely unsent.
+            let (http, built) = req.build_split();
+            let result = match built {
+                Ok(request) => {
+                    self.send_once(reqwest::RequestBuilder::from_parts(http, request)).await.and_then(task_id_of)
+                }
+                Err(e) => Err(KieError::NotBuilt(Failure::wire(error_detail(&e)))),
+            };
             match result {
                 Ok(task_id) => {
                     self.lock_limits().confirm(&task_id);
@@ -178,7 +215,7 @@ impl KieClient {
                         return Err(err);
                     }
                     return Err(if create_outcome_unknown(&err) {
-                        KieError::OutcomeUnknown { cause: Box::new(err) }
+                        KieError::OutcomeUnknown { task_id: named_task_id(&err), cause: Box::new(err) }
                     } else {
                         err
                     });
@@ -194,7 +231,8 @@ impl KieClient {
         let url = self.api_url(protocol.record_path());
         let record = self
             .with_retries(|| async {
-                let req = self.authed(self.inner.http.get(&url)).query(&[("taskId", task_id)]);
+                self.take_shared(SharedRequest::RecordQuery).await;
+                let req = self.authed(self.inner.api.get(&url)).query(&[("taskId", task_id)]);
                 match self.send_once(req).await {
                     Ok(env) if env.data.is_object() => Ok(protocol.parse_record(&env.data)),
                     Ok(env) => Err(KieError::NotFound(Failure::new(
@@ -223,7 +261,7 @@ impl KieClient {
         let url = self.api_url(VEO_1080P_PATH);
         let index = index.to_string();
         self.with_retries(|| async {
-            let req = self.authed(self.inner.http.get(&url)).query(&[("taskId", task_id), ("index", index.as_str())]);
+            let req = self.authed(self.inner.api.get(&url)).query(&[("taskId", task_id), ("index", index.as_str())]);
             match self.send_once(req).await {
                 Ok(env) => Ok(match hd_url_of(&env.data) {
                     Some(url) => HdVideo::Ready { url },
@@ -244,7 +282,7 @@ impl KieClient {
     pub async fn credits(&self) -> Result<f64, KieError> {
         let url = self.api_url("/api/v1/chat/credit");
         self.with_retries(|| async {
-            let env = self.send_once(self.authed(self.inner.http.get(&url))).await?;
+            let env = self.send_once(self.authed(self.inner.api.get(&url))).await?;
             number_of(&env.data)
                 .or_else(|| env.data.get("credits").and_then(number_of))
                 .ok_or_else(|| unexpected("no balance in the answer", &env))
@@ -257,7 +295,7 @@ impl KieClient {
         let url = self.api_url("/api/v1/common/download-url");
         let body = json!({ "url": result_url });
         self.with_retries(|| async {
-            let env = self.send_once(self.authed(self.inner.http.post(&url)).json(&body)).await?;
+            let env = self.send_once(self.authed(self.inner.api.post(&url)).json(&body)).await?;
             match &env.data {
                 Value::String(s) if !s.is_empty() => Ok(s.clone()),
                 Value::Object(o) => o
@@ -306,16 +344,15 @@ impl KieClient {
                 .part("file", part)
                 .text("uploadPath", upload_path.to_string())
                 .text("fileName", file_name.clone());
-            let env = self.send_once(self.authed(self.inner.http.post(&url)).multipart(form)).await?;
+            let env = self.send_once(self.authed(self.inner.api.post(&url)).multipart(form)).await?;
             uploaded_of(&env).ok_or_else(|| unexpected("no file link in the upload answer", &env))
         })
         .await
     }
 
-    /// Download a result into `file`, continuing after the `already` bytes it holds when
-    /// the server honours Range (206); otherwise the file is emptied and filled from the
-    /// start. Result links are fetched without the API key (they may be on other hosts).
-    /// Not retried here: the caller resumes, and renews the link on [`KieError::LinkExpired`].
+    /// Download a result into `file`, as [`KieClient::fetch_media_to`], its kind (and so its
+    /// cap) told by the link's extension: an image for `.jpg`, `.jpeg`, `.png`, `.webp`,
+    /// `.gif`, else a video.
     pub async fn fetch_to(
         &self,
         url: &str,
@@ -323,13 +360,62 @@ impl KieClient {
         already: u64,
         progress: Option<Progress>,
     ) -> Result<Fetched, KieError> {
-        let mut req = self.inner.http.get(url);
+        self.fetch_media_to(url, media_of_link(url), file, already, progress).await
+    }
+
+    /// Download a result of kind `media` (the catalogue's output kind) into `file`,
+    /// continuing after the `already` bytes it holds when the server honours Range (206);
+    /// otherwise the file is emptied and filled from the start. Result links are fetched
+    /// without the API key (they may be on other hosts).
+    ///
+    /// Bounded and checked:
+    /// - the link must be https (plain http only on loopback, and only when the API itself is
+    ///   on loopback http: the simulator, the demo), and a redirect may not change scheme nor
+    ///   lead anywhere a link may not; refused before anything is sent;
+    /// - at most [`ClientConfig::max_video_bytes`] or [`ClientConfig::max_image_bytes`]: a
+    ///   larger announced length is refused before the body is read, a body growing past the
+    ///   cap is cut off; either way the file is emptied (not kept to be resumed);
+    /// - the bytes in the file must come to the length announced (`Content-Length`, or the
+    ///   total of `Content-Range`): fewer are [`KieError::Truncated`] (resume), more an error
+    ///   (start over). Without an announced length [`Fetched::announced`] is `None` and only
+    ///   the file's structure can tell whether it is whole ([`crate::media::MediaKind::check_whole`]).
+    ///
+    /// Not retried here: the caller resumes, and renews the link on [`KieError::LinkExpired`].
+    /// What will not change by asking again (a refused link or redirect, a file over its cap)
+    /// is [`KieError::Unexpected`], which is not transient.
+    pub async fn fetch_media_to(
+        &self,
+        url: &str,
+        media: MediaType,
+        file: &mut tokio::fs::File,
+        already: u64,
+        progress: Option<Progress>,
+    ) -> Result<Fetched, KieError> {
+        let link = check_link(url, loopback_http_allowed(&self.inner.cfg.api_base)).map_err(refused)?;
+        let cap = match media {
+            MediaType::Image => self.inner.cfg.max_image_bytes,
+            MediaType::Video | MediaType::Audio => self.inner.cfg.max_video_bytes,
+        };
+        let what = match media {
+            MediaType::Image => "an image",
+            MediaType::Video => "a video",
+            MediaType::Audio => "a sound",
+        };
+        let too_big = |status: u16, size: String| {
+            KieError::Unexpected(Failure::new(
+                Some(status),
+                None,
+                format!("the file is larger than {what} may be ({size}, at most {}); it was not kept", size_words(cap)),
+                "",
+            ))
+        };
+        let mut req = self.inner.http.get(link);
         if already > 0 {
             req = req.header(header::RANGE, format!("bytes={already}-"));
         }
-        let resp = req.send().await.map_err(wire_error)?;
+        let resp = req.send().await.map_err(download_error)?;
         let status = resp.status().as_u16();
-        let (mut written, expected_total, resumed) = match status {
+        let (mut written, announced, resumed) = match status {
             206 => {
                 let (start, total) = content_range(resp.headers()).ok_or_else(|| {
                     KieError::Malformed(Failure::new(
@@ -347,6 +433,7 @@ impl KieClient {
                         "",
                     )));
                 }
+                let total = total.or_else(|| resp.content_length().map(|n| already.saturating_add(n)));
                 (already, total, true)
             }
             200..=299 => {
@@ -363,11 +450,15 @@ impl KieClient {
             }
             _ => {
                 let retry_after = retry_after_of(resp.headers());
-                let body = resp.text().await.unwrap_or_default();
+                let body = read_prefix(resp, ERROR_BODY_BYTES).await;
                 let failure = Failure::new(Some(status), None, format!("HTTP {status}"), body);
                 return Err(KieError::from_code(i64::from(status), failure, retry_after));
             }
         };
+        if let Some(total) = announced.filter(|t| *t > cap) {
+            file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+            return Err(too_big(status, format!("{total} bytes announced")));
+        }
         file.seek(std::io::SeekFrom::Start(written)).await.map_err(|e| file_error(Path::new("download"), e))?;
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -381,19 +472,35 @@ impl KieClient {
                     }
                 }
             })?;
+            let after = written + chunk.len() as u64;
+            if after > cap {
+                drop(stream);
+                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+                return Err(too_big(status, format!("more than {} sent", size_words(cap))));
+            }
+            if announced.is_some_and(|t| after > t) {
+                drop(stream);
+                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+                return Err(KieError::Malformed(Failure::new(
+                    Some(status),
+                    None,
+                    format!("the server sent more than the {} bytes it announced", announced.unwrap_or(0)),
+                    "",
+                )));
+            }
             file.write_all(&chunk).await.map_err(|e| file_error(Path::new("download"), e))?;
-            written += chunk.len() as u64;
+            written = after;
             if let Some(p) = &progress {
-                p(written, expected_total);
+                p(written, announced);
             }
         }
         file.flush().await.map_err(|e| file_error(Path::new("download"), e))?;
-        if let Some(expected) = expected_total {
+        if let Some(expected) = announced {
             if written != expected {
                 return Err(KieError::Truncated { got: written, expected });
             }
         }
-        Ok(Fetched { total: written, resumed })
+        Ok(Fetched { total: written, resumed, announced })
     }
 
     /// A task created elsewhere (resumed after a restart) counts against the running limit.
@@ -417,18 +524,53 @@ impl KieClient {
         self.inner.limits.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wait for a running slot and a place in the create window.
-    async fn reserve_create(&self) {
+    /// Wait for a running slot and a place in the create window. The wait for a slot is
+    /// bounded (`LimitsConfig::slot_wait`): then the create gives up, unsent, with
+    /// [`KieError::SlotsFull`], rather than wait without end for tasks that may never finish.
+    async fn reserve_create(&self) -> Result<(), KieError> {
+        let deadline = tokio::time::Instant::now() + self.lock_limits().config().slot_wait;
         loop {
             let freed = self.inner.slot_freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
-            let wait = self.lock_limits().try_reserve(Instant::now());
+            let now = Instant::now();
+            let wait = self.lock_limits().try_reserve(now);
             match wait {
-                Ok(()) => return,
+                Ok(()) => match self.try_take_shared(SharedRequest::Create) {
+                    Ok(()) => return Ok(()),
+                    Err(d) => {
+                        // Another process sent one: give the place back and wait.
+                        self.lock_limits().cancel_reservation(now);
+                        self.inner.slot_freed.notify_waiters();
+                        tokio::time::sleep(d).await
+                    }
+                },
                 Err(Wait::For(d)) => tokio::time::sleep(d).await,
-                Err(Wait::ForSlot) => freed.await,
+                Err(Wait::ForSlot) => {
+                    if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                        // A slot freed just as the bound ran out still counts: look once more.
+                        let limits = self.lock_limits();
+                        if limits.slots_full() {
+                            return Err(KieError::SlotsFull { in_progress: limits.in_progress() });
+                        }
+                    }
+                }
             }
+        }
+    }
+
+    /// A place for this request in the limits shared with other processes, if any.
+    fn try_take_shared(&self, request: SharedRequest) -> Result<(), Duration> {
+        match &self.inner.cfg.shared_limits {
+            Some(shared) => shared.try_take(request),
+            None => Ok(()),
+        }
+    }
+
+    /// Wait for a place in the shared limits (record queries: they hold no local slot).
+    async fn take_shared(&self, request: SharedRequest) {
+        while let Err(d) = self.try_take_shared(request) {
+            tokio::time::sleep(d).await;
         }
     }
 
@@ -444,7 +586,7 @@ impl KieClient {
         let resp = req.send().await.map_err(wire_error)?;
         let status = resp.status().as_u16();
         let retry_after = retry_after_of(resp.headers());
-        let body = resp.text().await.map_err(wire_error)?;
+        let body = read_api_body(resp, self.inner.cfg.max_api_body_bytes).await?;
         envelope::parse(status, &body, retry_after)
     }
 
@@ -471,21 +613,37 @@ impl KieClient {
     }
 }
 
-/// After these, a create may have reached Kie and been charged.
+/// After these, a create may have reached Kie and been charged: everything but the
+/// contract's refusals and what never left ([`KieError::create_not_taken`]).
 fn create_outcome_unknown(err: &KieError) -> bool {
-    match err {
-        KieError::Timeout(_) | KieError::Server(_) | KieError::Malformed(_) => true,
-        KieError::Connection { never_sent, .. } => !never_sent,
-        // Kie said success but gave no task id we could read.
-        KieError::Unexpected(f) => f.kie_code == Some(200),
-        _ => false,
+    !err.create_not_taken()
+}
+
+/// A task id in an answer that was not a success (seen: code 201 with a taskId), so the
+/// user can find the task in their Kie account and attach it.
+fn named_task_id(err: &KieError) -> Option<String> {
+    let body: Value = serde_json::from_str(&err.failure()?.body).ok()?;
+    let data = body.get("data")?;
+    match data.get("taskId").or_else(|| data.get("task_id"))? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
+}
+
+/// A reqwest error in words, with its cause.
+fn error_detail(e: &reqwest::Error) -> String {
+    let text = e.to_string();
+    std::error::Error::source(e).map(|s| format!("{text}: {s}")).unwrap_or(text)
 }
 
 fn wire_error(e: reqwest::Error) -> KieError {
     let text = e.to_string();
     let detail = std::error::Error::source(&e).map(|s| format!("{text}: {s}")).unwrap_or(text);
-    if e.is_connect() {
+    if e.is_builder() {
+        // Never left, and never will as it is: not worth trying again.
+        KieError::NotBuilt(Failure::wire(detail))
+    } else if e.is_connect() {
         KieError::Connection { failure: Failure::wire(detail), never_sent: true }
     } else if e.is_timeout() {
         KieError::Timeout(Failure::wire(detail))
@@ -496,6 +654,149 @@ fn wire_error(e: reqwest::Error) -> KieError {
 
 fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
     headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+/// An API answer's body, read only up to `cap` bytes: one announcing or sending more is
+/// [`KieError::Malformed`] (an unreadable answer: retried for reads, an unknown outcome for a
+/// create), and the rest is never read.
+async fn read_api_body(resp: reqwest::Response, cap: u64) -> Result<String, KieError> {
+    let status = resp.status().as_u16();
+    let too_long = || {
+        KieError::Malformed(Failure::new(
+            Some(status),
+            None,
+            format!("the answer is longer than {}, the most an API answer may be; it was not read", size_words(cap)),
+            "",
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(too_long());
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(wire_error)?;
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(too_long());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// How much of an error answer to a download is read (for the failure's text).
+const ERROR_BODY_BYTES: usize = 4096;
+
+/// The first `n` bytes of an answer's body (for an error's text); the rest is not read.
+async fn read_prefix(resp: reqwest::Response, n: usize) -> String {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(n - body.len())]);
+        if body.len() >= n {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Whether plain-http result links (and redirects) on loopback are let through: only when
+/// the API itself is on loopback http (the simulator, the demo). Kie's are https.
+fn loopback_http_allowed(api_base: &str) -> bool {
+    url::Url::parse(api_base.trim()).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u))
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A result link that may be fetched: https, or http on loopback when `loopback_http`.
+fn check_link(link: &str, loopback_http: bool) -> Result<url::Url, String> {
+    let u = url::Url::parse(link.trim()).map_err(|_| format!("the result link {link:?} is not a link"))?;
+    match u.scheme() {
+        "https" if u.host().is_some() => Ok(u),
+        "http" if loopback_http && is_loopback(&u) => Ok(u),
+        _ => Err(format!("a result link must be https, not {}", short_link(&u))),
+    }
+}
+
+/// A link for people: scheme, host and path, without the query (signatures).
+fn short_link(u: &url::Url) -> String {
+    let mut s = format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or(""), u.path());
+    if s.len() > 200 {
+        let mut cut = 200;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// Redirects keep their scheme (no https → http, nor the reverse) and lead only where a
+/// result link may ([`check_link`]); at most [`MAX_REDIRECTS`].
+fn redirect_policy(loopback_http: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let from = attempt.previous().last().map(|u| u.scheme().to_string()).unwrap_or_default();
+        let to = attempt.url().clone();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("refused a redirect: more than {MAX_REDIRECTS} in a row"))
+        } else if to.scheme() != from {
+            attempt.error(format!("refused a redirect from {from} to {}", short_link(&to)))
+        } else if let Err(why) = check_link(to.as_str(), loopback_http) {
+            attempt.error(format!("refused a redirect: {why}"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// A download that could not be made: a refused redirect will be refused again (not
+/// transient); anything else as for any request.
+fn download_error(e: reqwest::Error) -> KieError {
+    if e.is_redirect() {
+        let why = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+        refused(why)
+    } else {
+        wire_error(e)
+    }
+}
+
+/// A link or answer that asking again will not change.
+fn refused(why: String) -> KieError {
+    KieError::Unexpected(Failure::wire(why))
+}
+
+/// What a link most likely is, by its path's extension: an image, else a video.
+fn media_of_link(link: &str) -> MediaType {
+    let path = url::Url::parse(link.trim()).map(|u| u.path().to_ascii_lowercase()).unwrap_or_default();
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match MediaKind::from_extension(ext) {
+        Some(k) if k.is_image() => MediaType::Image,
+        _ => MediaType::Video,
+    }
+}
+
+/// A byte count for people: "2 GiB", "20 MiB", "1 MiB", "512 KiB", "300 bytes".
+fn size_words(n: u64) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    if n >= 1 << 20 {
+        return format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64);
+    }
+    format!("{n} bytes")
 }
 
 /// `Content-Range: bytes START-END/TOTAL` → (start, total when given).
@@ -592,13 +893,27 @@ mod tests {
 
     #[test]
     fn outcome_unknown_only_when_kie_may_have_taken_it() {
+        let said = |code: i64, msg: &str| Failure::new(Some(200), Some(code), msg, "");
         assert!(create_outcome_unknown(&KieError::Timeout(Failure::wire("t"))));
         assert!(create_outcome_unknown(&KieError::Server(Failure::wire("t"))));
         assert!(create_outcome_unknown(&KieError::Malformed(Failure::wire("t"))));
         assert!(create_outcome_unknown(&KieError::Connection { failure: Failure::wire("reset"), never_sent: false }));
         assert!(!create_outcome_unknown(&KieError::Connection { failure: Failure::wire("refused"), never_sent: true }));
-        assert!(!create_outcome_unknown(&KieError::ModelPaused(Failure::wire("p"))));
-        assert!(!create_outcome_unknown(&KieError::InvalidRequest(Failure::wire("p"))));
+        assert!(!create_outcome_unknown(&KieError::ModelPaused(said(500, "temporarily paused"))));
+        assert!(!create_outcome_unknown(&KieError::InvalidRequest(said(422, "p"))));
+        assert!(create_outcome_unknown(&KieError::Unexpected(said(201, "created"))));
+        assert!(create_outcome_unknown(&KieError::Unauthorized(said(403, "forbidden"))));
+        assert!(!create_outcome_unknown(&KieError::NotBuilt(Failure::wire("bad url"))));
+    }
+
+    #[test]
+    fn keeps_the_task_id_an_odd_answer_named() {
+        let body = r#"{"code":201,"msg":"created","data":{"taskId":" t-201 "}}"#;
+        let err = KieError::Unexpected(Failure::new(Some(201), Some(201), "created", body));
+        assert_eq!(named_task_id(&err).as_deref(), Some("t-201"));
+        let err = KieError::Unexpected(Failure::new(Some(200), Some(299), "x", r#"{"code":299,"data":null}"#));
+        assert_eq!(named_task_id(&err), None);
+        assert_eq!(named_task_id(&KieError::Timeout(Failure::wire("t"))), None);
     }
 
     #[test]
@@ -615,5 +930,44 @@ mod tests {
     fn safe_names() {
         assert_eq!(safe_stem("my photo (1)"), "my_photo__1_");
         assert_eq!(safe_stem("../../etc"), "______etc");
+    }
+
+    #[test]
+    fn result_links_are_https_or_the_simulators_loopback_http() {
+        assert!(check_link("https://tempfile.aiquickdraw.com/v.mp4?sig=x", false).is_ok());
+        assert!(check_link("https://127.0.0.1:9/v.mp4", false).is_ok());
+        let refused = ["http://127.0.0.1:9/v.mp4", "http://cdn.example/v.mp4", "ftp://cdn.example/v", "v.mp4"];
+        for bad in refused {
+            assert!(check_link(bad, false).is_err(), "{bad}");
+        }
+        for ok in ["http://127.0.0.1:9/v.mp4", "http://127.8.0.1/v", "http://[::1]:9/v", "http://LOCALHOST:9/v"] {
+            assert!(check_link(ok, true).is_ok(), "{ok}");
+        }
+        for bad in ["http://10.0.0.1/v.mp4", "http://localhost.example/v", "http://cdn.example/v"] {
+            assert!(check_link(bad, true).is_err(), "{bad}");
+        }
+        assert!(loopback_http_allowed("http://127.0.0.1:8787/"));
+        assert!(loopback_http_allowed(" http://localhost:1 "));
+        assert!(!loopback_http_allowed("https://127.0.0.1:8787"));
+        assert!(!loopback_http_allowed("https://api.kie.ai"));
+        assert!(!loopback_http_allowed("http://api.kie.ai"));
+        // The signature in the query stays out of messages.
+        let err = check_link("http://cdn.example/v.mp4?sig=secret", true).unwrap_err();
+        assert!(err.contains("http://cdn.example/v.mp4") && !err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn kinds_and_sizes_in_words() {
+        assert_eq!(media_of_link("https://x/a/first.JPG?sig=1"), MediaType::Image);
+        assert_eq!(media_of_link("https://x/a.webp"), MediaType::Image);
+        assert_eq!(media_of_link("https://x/a.mp4"), MediaType::Video);
+        assert_eq!(media_of_link("https://x/download?id=3"), MediaType::Video);
+        assert_eq!(size_words(2 << 30), "2 GiB");
+        assert_eq!(size_words(20 << 20), "20 MiB");
+        assert_eq!(size_words(1 << 20), "1 MiB");
+        assert_eq!(size_words(512 << 10), "512 KiB");
+        assert_eq!(size_words(3 << 19), "1536 KiB");
+        assert_eq!(size_words(1_500_000), "1.4 MiB");
+        assert_eq!(size_words(300), "300 bytes");
     }
 }

@@ -154,8 +154,23 @@ pub enum KieError {
         never_sent: bool,
     },
     /// A create that may or may not have reached Kie. It is never sent again by the client.
-    #[error("The request may or may not have reached Kie ({cause}); it was not sent again, to avoid paying twice")]
-    OutcomeUnknown { cause: Box<KieError> },
+    /// `task_id`: a task id Kie's answer named although it was not a success (seen with
+    /// code 201); if the user's Kie account shows it, it is theirs to attach.
+    #[error("{}", outcome_unknown_words(cause, task_id.as_deref()))]
+    OutcomeUnknown { cause: Box<KieError>, task_id: Option<String> },
+    /// The request never left: it could not be built (an address that cannot be used).
+    /// Nothing reached Kie; nothing was charged.
+    #[error("Not sent: the request to Kie could not be made ({}); check the API address", .0.message)]
+    NotBuilt(Failure),
+    /// A create waited the configured bound for a running slot and gave up, unsent.
+    #[error(
+        "Not sent: Kie already has {} in progress for this key; try again when one finishes",
+        videos(*in_progress)
+    )]
+    SlotsFull {
+        /// Tasks running (and creates in flight) through this client when it gave up.
+        in_progress: usize,
+    },
     /// A result file's link answered 403, 404 or 410: ask `download-url` for a fresh one.
     #[error("The download link has expired: {}", .0.message)]
     LinkExpired(Failure),
@@ -187,6 +202,10 @@ impl KieError {
             KieError::Timeout(_) => ErrorCode::Timeout,
             KieError::Connection { .. } => ErrorCode::Connection,
             KieError::OutcomeUnknown { .. } => ErrorCode::OutcomeUnknown,
+            // Never sent: as a connection never made.
+            KieError::NotBuilt(_) => ErrorCode::Connection,
+            // Our own cap on running tasks, kept to stay under Kie's.
+            KieError::SlotsFull { .. } => ErrorCode::RateLimited,
             KieError::LinkExpired(_) => ErrorCode::LinkExpired,
             KieError::Truncated { .. } => ErrorCode::Truncated,
             KieError::File { .. } => ErrorCode::File,
@@ -208,12 +227,16 @@ impl KieError {
             | KieError::Unexpected(f)
             | KieError::Malformed(f)
             | KieError::Timeout(f)
-            | KieError::LinkExpired(f) => Some(f),
+            | KieError::LinkExpired(f)
+            | KieError::NotBuilt(f) => Some(f),
             KieError::RateLimited { failure, .. }
             | KieError::Unavailable { failure, .. }
             | KieError::Connection { failure, .. } => Some(failure),
-            KieError::OutcomeUnknown { cause } => cause.failure(),
-            KieError::InvalidInput(_) | KieError::Truncated { .. } | KieError::File { .. } => None,
+            KieError::OutcomeUnknown { cause, .. } => cause.failure(),
+            KieError::InvalidInput(_)
+            | KieError::Truncated { .. }
+            | KieError::File { .. }
+            | KieError::SlotsFull { .. } => None,
         }
     }
 
@@ -248,6 +271,30 @@ impl KieError {
         )
     }
 
+    /// Whether this answer to a create surely means Kie did not take it (and did not charge).
+    /// Only the contract's refusals: 400, 401, 402, 422, 429 and 433 (rate limited: not
+    /// queued), 455, 505, seed 001's 1001–1004, and 500 "temporarily paused" (a paused model
+    /// takes nothing); and what never left (local validation, no connection made, a request
+    /// that could not be built, no running slot). Everything else — an unknown code, a 2xx
+    /// other than 200, any other 5xx, 403, 404, 408, a timeout, a broken or unreadable
+    /// answer, a success without a task id — may have been taken: "outcome unknown".
+    pub fn create_not_taken(&self) -> bool {
+        match self {
+            KieError::InvalidInput(_) | KieError::NotBuilt(_) | KieError::SlotsFull { .. } => true,
+            KieError::Connection { never_sent, .. } => *never_sent,
+            KieError::ModelPaused(f) => answered_code(f) == Some(500),
+            KieError::InvalidRequest(f)
+            | KieError::Unauthorized(f)
+            | KieError::InsufficientCredits(f)
+            | KieError::FeatureDisabled(f)
+            | KieError::RateLimited { failure: f, .. }
+            | KieError::Unavailable { failure: f, .. } => {
+                matches!(answered_code(f), Some(400 | 401 | 402 | 422 | 429 | 433 | 455 | 505 | 1001..=1004))
+            }
+            _ => false,
+        }
+    }
+
     /// Classify Kie's `code` (from the envelope, or the HTTP status when the body has none).
     pub fn from_code(code: i64, failure: Failure, retry_after: Option<Duration>) -> KieError {
         match code {
@@ -265,6 +312,35 @@ impl KieError {
             _ => KieError::Unexpected(failure),
         }
     }
+}
+
+/// The code an answer was classified by: the envelope's, unless it said 200 (or had none),
+/// then the HTTP status (as [`crate::envelope::parse`] decides).
+fn answered_code(f: &Failure) -> Option<i64> {
+    match f.kie_code {
+        Some(code) if code != 200 => Some(code),
+        _ => f.http_status.map(i64::from),
+    }
+}
+
+fn videos(n: usize) -> String {
+    if n == 1 {
+        "1 video".into()
+    } else {
+        format!("{n} videos")
+    }
+}
+
+fn outcome_unknown_words(cause: &KieError, task_id: Option<&str>) -> String {
+    // The code Kie answered, when it answered one: the key to what happened.
+    let code = cause.failure().and_then(answered_code).map(|c| format!("code {c}: ")).unwrap_or_default();
+    let mut s = format!(
+        "The request may or may not have reached Kie ({code}{cause}); it was not sent again, to avoid paying twice"
+    );
+    if let Some(id) = task_id {
+        s.push_str(&format!(". Kie's answer named task id {id}: if your Kie account shows it, attach it to this task"));
+    }
+    s
 }
 
 /// Kie says a paused model only in words; this is the one place that reads them.
@@ -318,6 +394,51 @@ mod tests {
         assert!(!KieError::Timeout(Failure::wire("t")).create_may_retry());
         assert!(!KieError::from_code(500, f(500), None).create_may_retry());
         assert!(!KieError::Malformed(Failure::wire("x")).create_may_retry());
+    }
+
+    #[test]
+    fn only_the_contracts_refusals_mean_a_create_was_not_taken() {
+        let not_taken = [400, 401, 402, 422, 429, 433, 455, 505, 1001, 1002, 1003, 1004];
+        for code in not_taken {
+            assert!(KieError::from_code(code, f(code), None).create_not_taken(), "code {code}");
+            // The same as a real HTTP status without an envelope.
+            let bare = Failure::new(Some(code as u16), None, "m", "<html>");
+            if code < 1000 {
+                assert!(KieError::from_code(code, bare, None).create_not_taken(), "HTTP {code}");
+            }
+        }
+        for code in [201, 202, 204, 299, 302, 403, 404, 408, 418, 500, 501, 502, 503, 504, 777, 1005] {
+            assert!(!KieError::from_code(code, f(code), None).create_not_taken(), "code {code}");
+        }
+        let paused = |code: i64| Failure::new(Some(200), Some(code), "This interface is temporarily paused.", "");
+        assert!(KieError::from_code(500, paused(500), None).create_not_taken());
+        assert!(!KieError::from_code(503, paused(503), None).create_not_taken());
+        // An envelope saying 200 over an HTTP error status: the status decides.
+        let over_500 = Failure::new(Some(500), Some(200), "ok", "");
+        assert!(!KieError::from_code(500, over_500, None).create_not_taken());
+        assert!(KieError::Connection { failure: Failure::wire("refused"), never_sent: true }.create_not_taken());
+        assert!(!KieError::Connection { failure: Failure::wire("reset"), never_sent: false }.create_not_taken());
+        assert!(!KieError::Timeout(Failure::wire("t")).create_not_taken());
+        assert!(!KieError::Malformed(Failure::wire("x")).create_not_taken());
+        assert!(!KieError::Unexpected(Failure::new(Some(200), Some(200), "no task id", "{}")).create_not_taken());
+        assert!(KieError::NotBuilt(Failure::wire("bad url")).create_not_taken());
+        assert!(KieError::SlotsFull { in_progress: 10 }.create_not_taken());
+        assert!(!KieError::SlotsFull { in_progress: 10 }.create_may_retry());
+        assert!(!KieError::NotBuilt(Failure::wire("bad url")).create_may_retry());
+    }
+
+    #[test]
+    fn not_sent_and_outcome_unknown_in_plain_words() {
+        assert_eq!(
+            KieError::SlotsFull { in_progress: 10 }.to_string(),
+            "Not sent: Kie already has 10 videos in progress for this key; try again when one finishes"
+        );
+        let cause = Box::new(KieError::from_code(201, f(201), None));
+        let e = KieError::OutcomeUnknown { cause, task_id: Some("t-201".into()) };
+        assert!(e.to_string().contains("may or may not have reached Kie"), "{e}");
+        assert!(e.to_string().contains("named task id t-201"), "{e}");
+        assert!(e.to_string().contains("(code 201: Kie answered something unexpected: m)"), "{e}");
+        assert_eq!(e.code(), ErrorCode::OutcomeUnknown);
     }
 
     #[test]

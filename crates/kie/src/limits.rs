@@ -14,6 +14,8 @@ pub struct LimitsConfig {
     pub min_spacing: Duration,
     /// Tasks running at once (seed 001: 10).
     pub max_running: usize,
+    /// How long a create waits for a running slot before it gives up, unsent.
+    pub slot_wait: Duration,
 }
 
 impl Default for LimitsConfig {
@@ -23,6 +25,7 @@ impl Default for LimitsConfig {
             window: Duration::from_secs(10),
             min_spacing: Duration::from_secs(1),
             max_running: 10,
+            slot_wait: Duration::from_secs(120),
         }
     }
 }
@@ -57,7 +60,7 @@ impl Limits {
 
     /// Take a slot and a place in the window for one create at `now`, or say how to wait.
     pub fn try_reserve(&mut self, now: Instant) -> Result<(), Wait> {
-        if self.running.len() + self.reserved >= self.cfg.max_running.max(1) {
+        if self.slots_full() {
             return Err(Wait::ForSlot);
         }
         while let Some(first) = self.sent.front() {
@@ -88,6 +91,15 @@ impl Limits {
         self.running.insert(task_id.to_string());
     }
 
+    /// Undo a reservation taken at `at` that was not used (the shared limits said wait):
+    /// its place in the window and its slot are given back.
+    pub fn cancel_reservation(&mut self, at: Instant) {
+        if let Some(i) = self.sent.iter().rposition(|t| *t == at) {
+            self.sent.remove(i);
+        }
+        self.reserved = self.reserved.saturating_sub(1);
+    }
+
     /// The create ended without a task we can track: give the slot back.
     pub fn release_reservation(&mut self) {
         self.reserved = self.reserved.saturating_sub(1);
@@ -107,6 +119,34 @@ impl Limits {
     pub fn running(&self) -> usize {
         self.running.len()
     }
+
+    /// Tasks running and creates in flight: what holds the running slots.
+    pub fn in_progress(&self) -> usize {
+        self.running.len() + self.reserved
+    }
+
+    /// Whether every running slot is taken (a create would wait for one).
+    pub fn slots_full(&self) -> bool {
+        self.in_progress() >= self.cfg.max_running.max(1)
+    }
+}
+
+/// A request kind whose limit is kept together with other processes using the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SharedRequest {
+    /// `createTask` / Veo's `generate`: 20 per rolling 10 s, 1 s apart.
+    Create,
+    /// `recordInfo` / Veo's `record-info`: 10 per second per key.
+    RecordQuery,
+}
+
+/// Limits kept across processes (the app and the `kie` command line on one library: the
+/// studio keeps them in the library folder). The client asks right before sending, after
+/// its own limits allowed the request. Implementations may block briefly (a file lock).
+pub trait SharedLimits: Send + Sync + std::fmt::Debug {
+    /// Take a place for one request of this kind now, or say how long to wait before
+    /// asking again.
+    fn try_take(&self, request: SharedRequest) -> Result<(), Duration>;
 }
 
 #[cfg(test)]
@@ -119,6 +159,7 @@ mod tests {
             window: Duration::from_millis(window_ms),
             min_spacing: Duration::from_millis(spacing_ms),
             max_running,
+            slot_wait: Duration::from_secs(120),
         }
     }
 
@@ -157,10 +198,24 @@ mod tests {
         l.confirm("b");
         assert_eq!(l.running(), 2);
         assert_eq!(l.try_reserve(t0), Err(Wait::ForSlot));
+        assert_eq!(l.in_progress(), 2);
+        assert!(l.slots_full());
         assert!(l.finish("a"));
         assert!(!l.finish("a"));
         l.try_reserve(t0).unwrap();
         l.track("resumed");
         assert_eq!(l.try_reserve(t0), Err(Wait::ForSlot));
+    }
+
+    #[test]
+    fn a_cancelled_reservation_gives_its_place_back() {
+        // Issue 10: the shared (cross-process) limits said wait; nothing was sent.
+        let t0 = Instant::now();
+        let mut l = Limits::new(cfg(1, 1000, 500, 1));
+        l.try_reserve(t0).unwrap();
+        assert_eq!(l.try_reserve(t0), Err(Wait::ForSlot));
+        l.cancel_reservation(t0);
+        // Neither the slot, nor the place in the window, nor the spacing is held.
+        l.try_reserve(t0).unwrap();
     }
 }

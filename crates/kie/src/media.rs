@@ -196,6 +196,34 @@ impl MediaKind {
     }
 }
 
+/// Why a file is not a whole file of its kind, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage(pub String);
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Damage {}
+
+impl MediaKind {
+    /// Whether the file at `path`, a file of this format, is whole: an MP4, MOV or M4A when
+    /// its boxes add up to its length and its index's samples all lie in it
+    /// ([`check_iso_file`]); an image when it decodes ([`check_image`]). Other formats are
+    /// taken on their signature. `Err` only when the file cannot be read.
+    pub fn check_whole(self, path: &Path) -> io::Result<Result<(), Damage>> {
+        match self {
+            MediaKind::Mp4 | MediaKind::Mov | MediaKind::M4a => {
+                check_iso_file(&mut io::BufReader::new(std::fs::File::open(path)?))
+            }
+            MediaKind::Jpeg | MediaKind::Png | MediaKind::Webp | MediaKind::Gif => check_image(self, path),
+            MediaKind::Webm | MediaKind::Avi | MediaKind::Wav | MediaKind::Mp3 => Ok(Ok(())),
+        }
+    }
+}
+
 fn is_id3(head: &[u8]) -> bool {
     head.len() >= 10 && head.starts_with(b"ID3") && head[3] < 0xFF && head[4] < 0xFF
 }
@@ -309,6 +337,329 @@ fn mp4_duration<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<f64>> 
         }
     }
     Ok(Some(duration as f64 / timescale as f64))
+}
+
+// ---- Whole MP4 / MOV / M4A files ---------------------------------------------------------------
+
+/// The largest `moov` read into memory to check a file: a real one is a few MB even for hours
+/// of video, and a result is at most a few GB.
+const MAX_MOOV: u64 = 64 << 20;
+
+/// Whether an ISO base-media file (MP4, MOV, M4A) is whole, as a download cut short is not:
+/// - its top-level boxes follow one another from byte 0 to exactly its length, the first an
+///   `ftyp` (a box running past the end, or bytes after the last one, mean it is not whole);
+/// - it has one `moov` (with an `mvhd`) and at least one `mdat`;
+/// - the boxes of `moov` down to each track's sample table add up to their parents;
+/// - every sample a track's table lists (`stsz`/`stz2`, `stsc`, `stco`/`co64`) lies within the
+///   file: this catches an `mdat` of size 0 ("to the end of the file") cut short.
+///
+/// A fragmented file (`moof` boxes) is checked for its boxes only. `Ok(Err)` says what is
+/// wrong in plain words; `Err` only when reading fails. Reads the box headers and `moov`,
+/// never the media data.
+pub fn check_iso_file<R: Read + Seek>(r: &mut R) -> io::Result<Result<(), Damage>> {
+    let len = r.seek(SeekFrom::End(0))?;
+    let damaged = |why: String| Ok(Err(Damage(why)));
+    let mut top = Vec::new();
+    let mut pos = 0u64;
+    while pos < len {
+        if top.len() >= MAX_STEPS {
+            return damaged(format!("it has more than {MAX_STEPS} boxes"));
+        }
+        let Some(h) = bytes_at::<R, 8>(r, pos)? else {
+            return damaged(format!(
+                "it ends inside a box header at byte {pos} (cut short, or junk after its last box)"
+            ));
+        };
+        let kind = [h[4], h[5], h[6], h[7]];
+        let (size, header) = match be32(&h[0..4]) {
+            0 => (len - pos, 8),
+            1 => match bytes_at::<R, 8>(r, pos + 8)? {
+                Some(large) => (be64(&large), 16),
+                None => return damaged(format!("it ends inside the header of its {} box", fourcc(&kind))),
+            },
+            n => (u64::from(n), 8),
+        };
+        if size < header {
+            return damaged(format!("its {} box at byte {pos} has an impossible size ({size})", fourcc(&kind)));
+        }
+        let Some(end) = pos.checked_add(size).filter(|e| *e <= len) else {
+            return damaged(format!(
+                "it is cut short: its {} box at byte {pos} needs {size} bytes, {} are there",
+                fourcc(&kind),
+                len - pos
+            ));
+        };
+        top.push(IsoBox { kind, body: pos + header, end });
+        pos = end;
+    }
+    if top.first().map(|b| &b.kind) != Some(b"ftyp") {
+        return damaged("it does not start with an ftyp box".into());
+    }
+    let moovs: Vec<&IsoBox> = top.iter().filter(|b| &b.kind == b"moov").collect();
+    let moov = match moovs[..] {
+        [moov] => moov,
+        [] => return damaged("it has no moov box (the index of its media): it is incomplete".into()),
+        _ => return damaged(format!("it has {} moov boxes", moovs.len())),
+    };
+    if !top.iter().any(|b| &b.kind == b"mdat") {
+        return damaged("it has no mdat box (its media data)".into());
+    }
+    if moov.end - moov.body > MAX_MOOV {
+        return damaged(format!("its moov box is larger than {} MiB", MAX_MOOV >> 20));
+    }
+    let mut index = vec![0u8; (moov.end - moov.body) as usize];
+    if read_at(r, moov.body, &mut index)? != index.len() {
+        return damaged("its moov box could not be read whole".into());
+    }
+    Ok(check_moov(&index, len))
+}
+
+/// A box inside a parent held in memory.
+struct Inner<'a> {
+    kind: [u8; 4],
+    body: &'a [u8],
+}
+
+/// The boxes filling `data` (the body of a `parent` box), which must add up to it (4 zero
+/// bytes at the end, QuickTime's terminator, are let through).
+fn inner_boxes<'a>(data: &'a [u8], parent: &str) -> Result<Vec<Inner<'a>>, Damage> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos < data.len() {
+        let rest = &data[pos..];
+        if rest.len() < 8 {
+            if rest.iter().all(|b| *b == 0) {
+                break;
+            }
+            return Err(Damage(format!("its {parent} box ends inside a box header")));
+        }
+        let kind = [rest[4], rest[5], rest[6], rest[7]];
+        let (size, header) = match be32(&rest[0..4]) {
+            0 => (rest.len() as u64, 8),
+            1 if rest.len() >= 16 => (be64(&rest[8..16]), 16),
+            1 => return Err(Damage(format!("its {parent} box ends inside a box header"))),
+            n => (u64::from(n), 8),
+        };
+        if size < header as u64 || size > rest.len() as u64 {
+            return Err(Damage(format!(
+                "the {} box in its {parent} box claims {size} bytes, {} are there",
+                fourcc(&kind),
+                rest.len()
+            )));
+        }
+        out.push(Inner { kind, body: &rest[header..size as usize] });
+        pos += size as usize;
+        if out.len() > MAX_STEPS {
+            return Err(Damage(format!("its {parent} box has more than {MAX_STEPS} boxes")));
+        }
+    }
+    Ok(out)
+}
+
+fn check_moov(moov: &[u8], file_len: u64) -> Result<(), Damage> {
+    let children = inner_boxes(moov, "moov")?;
+    if !children.iter().any(|b| &b.kind == b"mvhd") {
+        return Err(Damage("its moov box has no mvhd".into()));
+    }
+    for (n, trak) in children.iter().filter(|b| &b.kind == b"trak").enumerate() {
+        let mut level = trak.body;
+        let mut parent = "trak";
+        let mut found = true;
+        for kind in [b"mdia", b"minf", b"stbl"] {
+            match inner_boxes(level, parent)?.into_iter().find(|b| &b.kind == kind) {
+                Some(b) => {
+                    level = b.body;
+                    parent = std::str::from_utf8(kind).unwrap_or("box");
+                }
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if found {
+            check_samples(&inner_boxes(level, "stbl")?, file_len)
+                .map_err(|d| Damage(format!("track {}: {d}", n + 1)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The sizes of a track's samples (`stsz`, or the compact `stz2`).
+enum SampleSizes<'a> {
+    Same { size: u64, count: u64 },
+    Each { bits: u8, count: u64, table: &'a [u8] },
+}
+
+impl SampleSizes<'_> {
+    fn count(&self) -> u64 {
+        match self {
+            SampleSizes::Same { count, .. } | SampleSizes::Each { count, .. } => *count,
+        }
+    }
+
+    /// The bytes of samples `from..to`.
+    fn bytes(&self, from: u64, to: u64) -> u64 {
+        match self {
+            SampleSizes::Same { size, .. } => size.saturating_mul(to - from),
+            SampleSizes::Each { bits, table, .. } => (from..to)
+                .map(|i| {
+                    let i = i as usize;
+                    match bits {
+                        32 => u64::from(be32(&table[i * 4..])),
+                        16 => u64::from(u16::from_be_bytes([table[i * 2], table[i * 2 + 1]])),
+                        8 => u64::from(table[i]),
+                        _ => u64::from(if i.is_multiple_of(2) { table[i / 2] >> 4 } else { table[i / 2] & 0x0F }),
+                    }
+                })
+                .sum(),
+        }
+    }
+}
+
+/// A full box's table of `count` entries of `entry` bytes after a header of `head` bytes
+/// (version and flags included): the table, if the box holds it.
+fn table<'a>(body: &'a [u8], head: usize, count: u64, entry_bits: u64, name: &str) -> Result<&'a [u8], Damage> {
+    let need = count.saturating_mul(entry_bits).div_ceil(8);
+    let have = body.len().saturating_sub(head) as u64;
+    if body.len() < head || need > have {
+        return Err(Damage(format!("its {name} table claims {count} entries, its box holds fewer")));
+    }
+    Ok(&body[head..head + need as usize])
+}
+
+fn check_samples(stbl: &[Inner<'_>], file_len: u64) -> Result<(), Damage> {
+    let get = |k: &[u8; 4]| stbl.iter().find(|b| &b.kind == k).map(|b| b.body);
+    let sizes = if let Some(b) = get(b"stsz") {
+        if b.len() < 12 {
+            return Err(Damage("its stsz box is too short".into()));
+        }
+        let (size, count) = (u64::from(be32(&b[4..8])), u64::from(be32(&b[8..12])));
+        if size != 0 {
+            SampleSizes::Same { size, count }
+        } else {
+            SampleSizes::Each { bits: 32, count, table: table(b, 12, count, 32, "stsz")? }
+        }
+    } else if let Some(b) = get(b"stz2") {
+        if b.len() < 12 || ![4, 8, 16].contains(&b[7]) {
+            return Err(Damage("its stz2 box is malformed".into()));
+        }
+        let (bits, count) = (b[7], u64::from(be32(&b[8..12])));
+        SampleSizes::Each { bits, count, table: table(b, 12, count, u64::from(bits), "stz2")? }
+    } else {
+        // No samples listed here (a fragmented file lists them in its fragments).
+        return Ok(());
+    };
+    if sizes.count() == 0 {
+        return Ok(());
+    }
+    let offsets = match (get(b"stco"), get(b"co64")) {
+        (Some(b), _) if b.len() >= 8 => (table(b, 8, u64::from(be32(&b[4..8])), 32, "stco")?, 4),
+        (None, Some(b)) if b.len() >= 8 => (table(b, 8, u64::from(be32(&b[4..8])), 64, "co64")?, 8),
+        _ => return Err(Damage("it lists samples but no chunk offsets".into())),
+    };
+    let offset_of = |i: usize| match offsets.1 {
+        4 => u64::from(be32(&offsets.0[i * 4..])),
+        _ => be64(&offsets.0[i * 8..]),
+    };
+    let chunks = offsets.0.len() / offsets.1;
+    let stsc = match get(b"stsc") {
+        Some(b) if b.len() >= 8 => table(b, 8, u64::from(be32(&b[4..8])), 96, "stsc")?,
+        _ => return Err(Damage("it lists samples but no sample-to-chunk table".into())),
+    };
+    let runs = stsc.len() / 12;
+    let first_chunk = |i: usize| u64::from(be32(&stsc[i * 12..]));
+    let per_chunk = |i: usize| u64::from(be32(&stsc[i * 12 + 4..]));
+    if runs == 0 || first_chunk(0) != 1 {
+        return Err(Damage("its sample-to-chunk table does not start at the first chunk".into()));
+    }
+    let mut run = 0;
+    let mut sample = 0u64;
+    for chunk in 0..chunks {
+        let number = chunk as u64 + 1;
+        while run + 1 < runs && first_chunk(run + 1) <= number {
+            run += 1;
+        }
+        let n = per_chunk(run).min(sizes.count() - sample);
+        let bytes = sizes.bytes(sample, sample + n);
+        sample += n;
+        let offset = offset_of(chunk);
+        let end = offset.saturating_add(bytes);
+        if end > file_len {
+            return Err(Damage(format!(
+                "it is cut short: its sample data runs to byte {end}, the file ends at byte {file_len}"
+            )));
+        }
+        if sample >= sizes.count() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A box type for people: its four letters, or `?` for bytes that are not.
+fn fourcc(kind: &[u8; 4]) -> String {
+    kind.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' }).collect()
+}
+
+// ---- Whole images ------------------------------------------------------------------------------
+
+/// The largest picture decoded to check an image: each side, and the memory it may take.
+const MAX_SIDE: u32 = 16_384;
+const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// Whether the image at `path` (a JPEG, PNG, WebP or GIF) decodes, with the `image` crate
+/// (only those decoders built), within [`MAX_SIDE`] a side, and ends as its format ends
+/// ([`ends_whole`]): decoders let a file cut short through (a JPEG's missing scan is filled
+/// with grey, a GIF decodes from its first frame, a PNG without its `IEND` still shows).
+pub fn check_image(kind: MediaKind, path: &Path) -> io::Result<Result<(), Damage>> {
+    let format = match kind {
+        MediaKind::Jpeg => image::ImageFormat::Jpeg,
+        MediaKind::Png => image::ImageFormat::Png,
+        MediaKind::Webp => image::ImageFormat::WebP,
+        MediaKind::Gif => image::ImageFormat::Gif,
+        _ => return Ok(Ok(())),
+    };
+    let mut reader = image::ImageReader::with_format(io::BufReader::new(std::fs::File::open(path)?), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    if let Err(e) = reader.decode() {
+        return Ok(Err(Damage(format!("the {} image does not decode: {e}", kind.label()))));
+    }
+    if !ends_whole(kind, path)? {
+        return Ok(Err(Damage(format!("the {} image is cut short: it does not end as one does", kind.label()))));
+    }
+    Ok(Ok(()))
+}
+
+/// Whether an image file ends as its format ends: a JPEG with its end-of-image marker
+/// `FF D9` (zero padding after it let through), a PNG with its `IEND` chunk, a GIF with its
+/// trailer `3B`, a WebP where its RIFF header says (its size + 8, padded to even).
+fn ends_whole(kind: MediaKind, path: &Path) -> io::Result<bool> {
+    let mut f = std::fs::File::open(path)?;
+    let len = f.seek(SeekFrom::End(0))?;
+    let mut tail = vec![0u8; len.min(4096) as usize];
+    let got = read_at(&mut f, len - tail.len() as u64, &mut tail)?;
+    let tail = &tail[..got];
+    Ok(match kind {
+        MediaKind::Jpeg => {
+            let end = tail.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+            tail[..end].ends_with(&[0xFF, 0xD9])
+        }
+        MediaKind::Png => tail.ends_with(b"\0\0\0\0IEND\xaeB`\x82"),
+        MediaKind::Gif => tail.ends_with(&[0x3B]),
+        MediaKind::Webp => match bytes_at::<_, 4>(&mut f, 4)? {
+            Some(size) => {
+                let riff = u64::from(le32(&size)) + 8;
+                len == riff || len == riff + (riff & 1)
+            }
+            None => false,
+        },
+        _ => true,
+    })
 }
 
 // ---- WAV and AVI: RIFF chunks -----------------------------------------------------------------

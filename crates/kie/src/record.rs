@@ -65,6 +65,13 @@ pub struct CharacterResult {
     pub remark: Option<String>,
 }
 
+/// The most result links of one kind a record may list: more are dropped (counted in
+/// [`TaskResult::extra_urls`]), so a broken or hostile answer cannot fill the disk.
+pub const MAX_RESULT_URLS: usize = 10;
+
+/// The longest result link kept (signed links run to a few hundred bytes).
+pub const MAX_LINK_LEN: usize = 8192;
+
 /// The parsed `resultJson`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskResult {
@@ -80,6 +87,14 @@ pub struct TaskResult {
     /// Veo: `response.resolution` (e.g. "720p"), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// Links past [`MAX_RESULT_URLS`] (or unreasonably long) that the record listed and
+    /// were dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extra_urls: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl TaskResult {
@@ -238,14 +253,35 @@ fn parse_param(v: &Value) -> Option<TaskParam> {
 fn parse_result(v: &Value) -> Option<TaskResult> {
     let r = json_in_string(v)?;
     let obj = r.as_object()?;
+    let mut extra = 0;
     Some(TaskResult {
-        result_urls: string_list(obj.get("resultUrls")),
-        watermark_urls: string_list(obj.get("resultWaterMarkUrls")),
-        first_frame_url: str_field(obj, &["firstFrameUrl"]),
-        last_frame_url: str_field(obj, &["lastFrameUrl"]),
+        result_urls: link_list(string_list(obj.get("resultUrls")), &mut extra),
+        watermark_urls: link_list(string_list(obj.get("resultWaterMarkUrls")), &mut extra),
+        first_frame_url: one_link(str_field(obj, &["firstFrameUrl"]), &mut extra),
+        last_frame_url: one_link(str_field(obj, &["lastFrameUrl"]), &mut extra),
         result_object: obj.get("resultObject").filter(|o| !o.is_null()).cloned(),
+        extra_urls: extra,
         ..TaskResult::default()
     })
+}
+
+/// At most [`MAX_RESULT_URLS`] links of at most [`MAX_LINK_LEN`] bytes; the others are
+/// counted in `extra`.
+fn link_list(links: Vec<String>, extra: &mut u32) -> Vec<String> {
+    let all = links.len();
+    let kept: Vec<String> = links.into_iter().filter(|l| l.len() <= MAX_LINK_LEN).take(MAX_RESULT_URLS).collect();
+    *extra = extra.saturating_add(u32::try_from(all - kept.len()).unwrap_or(u32::MAX));
+    kept
+}
+
+fn one_link(link: Option<String>, extra: &mut u32) -> Option<String> {
+    match link {
+        Some(l) if l.len() > MAX_LINK_LEN => {
+            *extra = extra.saturating_add(1);
+            None
+        }
+        other => other,
+    }
 }
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
@@ -280,10 +316,12 @@ fn parse_veo_response(v: &Value) -> Option<TaskResult> {
         }
         other => string_list(other),
     };
+    let mut extra = 0;
     Some(TaskResult {
-        result_urls: list("resultUrls"),
-        origin_urls: list("originUrls"),
+        result_urls: link_list(list("resultUrls"), &mut extra),
+        origin_urls: link_list(list("originUrls"), &mut extra),
         resolution: str_field(obj, &["resolution"]),
+        extra_urls: extra,
         ..TaskResult::default()
     })
 }
@@ -332,6 +370,6 @@ fn legacy_status(obj: &Map<String, Value>) -> Option<TaskState> {
 
 /// Seed 001's `videoUrl`.
 fn legacy_result(obj: &Map<String, Value>) -> Option<TaskResult> {
-    let url = str_field(obj, &["videoUrl"])?;
+    let url = str_field(obj, &["videoUrl"]).filter(|u| u.len() <= MAX_LINK_LEN)?;
     Some(TaskResult { result_urls: vec![url], ..TaskResult::default() })
 }

@@ -494,6 +494,7 @@ async fn create_window_keeps_us_under_kies_limit() {
             window: Duration::from_millis(1200),
             min_spacing: Duration::ZERO,
             max_running: 100,
+            ..LimitsConfig::default()
         };
         c.retry = RetryPolicy::none();
     });

@@ -61,6 +61,7 @@ fn parse() -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() {
+    studio::keys::take_env_key();
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {

@@ -21,7 +21,9 @@ use tokio::task::JoinHandle;
 
 use crate::availability::{self, ModelStatus};
 use crate::characters::{self, Character, NewCharacter};
-use crate::error::StudioError;
+use crate::clock::Clock;
+use crate::db::Repaired;
+use crate::error::{ApiError, ApiErrorCode, StudioError};
 use crate::events::StudioEvent;
 use crate::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail};
 use crate::keys::KeyStatus;
@@ -75,9 +77,17 @@ impl Host for Headless {
 /// How the app reads its environment (tests give their own).
 pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// The process environment, with empty values counting as unset.
+/// The process environment, with empty values counting as unset. `KIE_API_KEY` is the
+/// value [`crate::keys::take_env_key`] took out of the environment at start, when it did.
 pub fn process_env() -> Env {
-    Arc::new(|name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    Arc::new(|name: &str| {
+        if name == crate::keys::ENV_VAR {
+            if let Some(taken) = crate::keys::taken_env_key() {
+                return taken.map(|key| key.expose().to_string());
+            }
+        }
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    })
 }
 
 pub struct App {
@@ -87,6 +97,9 @@ pub struct App {
     open: Mutex<Option<Open>>,
     events: broadcast::Sender<StudioEvent>,
     sinks: Arc<Mutex<Vec<Sink<ProgressEvent>>>>,
+    /// Why a library could not be opened last (its database damaged, too new…), and the
+    /// damaged file if that was it; cleared when a library opens (`AppInfo.library_problem`).
+    library_problem: Mutex<Option<(ApiError, Option<PathBuf>)>>,
 }
 
 /// The open library with the task forwarding its events.
@@ -155,7 +168,15 @@ pub fn model_cards(catalogue: &Catalogue, unavailable: &HashMap<String, ModelSta
 impl App {
     pub fn new(cfg: SessionConfig, host: Arc<dyn Host>, env: Env) -> App {
         let (events, _) = broadcast::channel(1024);
-        App { cfg, host, env, open: Mutex::new(None), events, sinks: Arc::new(Mutex::new(Vec::new())) }
+        App {
+            cfg,
+            host,
+            env,
+            open: Mutex::new(None),
+            events,
+            sinks: Arc::new(Mutex::new(Vec::new())),
+            library_problem: Mutex::new(None),
+        }
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -177,6 +198,13 @@ impl App {
         lock(&self.open).as_ref().map(|o| o.session.mode())
     }
 
+    /// Whether this process polls and downloads the open library (it holds the library's
+    /// lock). False with no library open, or while another process (the `kie` command line)
+    /// holds it: the app then takes over when that one is done.
+    pub fn polls_library(&self) -> bool {
+        lock(&self.open).as_ref().is_some_and(|o| o.session.polls())
+    }
+
     /// The key in use, if any: `KIE_API_KEY`, else the keyring (read off the async workers).
     async fn saved_key(&self) -> Result<Option<ApiKey>, StudioError> {
         let (cfg, env) = (self.cfg.clone(), self.env.clone());
@@ -194,7 +222,7 @@ impl App {
     /// (the window shows the welcome screen). Must run inside a Tokio runtime.
     pub async fn open_with_saved_key(&self) -> Result<bool, StudioError> {
         let Some(key) = self.saved_key().await? else { return Ok(false) };
-        self.install(Session::open_real(&self.cfg, key)?);
+        self.install(self.noting(Session::open_real(&self.cfg, key))?);
         Ok(true)
     }
 
@@ -212,8 +240,24 @@ impl App {
     /// one without starting its poller or media server (see
     /// [`App::open_real_with_saved_key_unstarted`]).
     pub fn open_real_unstarted(&self, key: ApiKey) -> Result<(), StudioError> {
-        self.hold(Session::open_real(&self.cfg, key)?, false);
+        self.hold(self.noting(Session::open_real(&self.cfg, key))?, false);
         Ok(())
+    }
+
+    /// Remembers why a library could not be opened, when it is the library's own problem
+    /// (the window says so, and a damaged database waits for `repair_library`).
+    fn noting<T>(&self, opened: Result<T, StudioError>) -> Result<T, StudioError> {
+        if let Err(e) = &opened {
+            let damaged = match e {
+                StudioError::Db(crate::db::DbError::Corrupt { path }) => Some(path.clone()),
+                _ => None,
+            };
+            let code = e.code();
+            if matches!(code, ApiErrorCode::DbCorrupt | ApiErrorCode::DbTooNew | ApiErrorCode::DbIo) {
+                *lock(&self.library_problem) = Some((ApiError::new(code, e.to_string()), damaged));
+            }
+        }
+        opened
     }
 
     /// Makes `session` the open one: the host is told its folder, its events are forwarded
@@ -223,6 +267,7 @@ impl App {
     }
 
     fn hold(&self, mut session: Session, start: bool) {
+        *lock(&self.library_problem) = None;
         self.host.library_opened(session.root());
         let forwarder = forward(session.studio().subscribe(), self.events.clone(), self.sinks.clone());
         if start {
@@ -248,11 +293,13 @@ impl App {
     pub async fn get_app_info(&self) -> Result<AppInfo, StudioError> {
         let key = self.key_status().await?;
         let open = lock(&self.open);
-        Ok(crate::session::app_info(&self.cfg, open.as_ref().map(|o| &o.session), key))
+        let mut info = crate::session::app_info(&self.cfg, open.as_ref().map(|o| &o.session), key);
+        info.library_problem = lock(&self.library_problem).as_ref().map(|(problem, _)| problem.clone());
+        Ok(info)
     }
 
     pub async fn set_key(&self, key: String) -> Result<KeyCheck, StudioError> {
-        let (session, check) = Session::open_with_new_key(&self.cfg, &key).await?;
+        let (session, check) = self.noting(Session::open_with_new_key(&self.cfg, &key).await)?;
         self.install(session);
         Ok(check)
     }
@@ -269,7 +316,7 @@ impl App {
     pub async fn start_demo(&self) -> Result<AppInfo, StudioError> {
         if self.mode() != Some(Mode::Demo) {
             #[cfg(feature = "demo")]
-            self.install(Session::open_demo(&self.cfg).await?);
+            self.install(self.noting(Session::open_demo(&self.cfg).await)?);
             #[cfg(not(feature = "demo"))]
             return Err(StudioError::Refused("This build of Kie Studio has no demo.".into()));
         }
@@ -483,6 +530,39 @@ impl App {
     pub async fn rescan_library(&self) -> Result<Rescan, StudioError> {
         let studio = self.studio()?;
         blocking("Rescanning the library", move || gallery::rescan(studio.db(), studio.paths(), studio.now_ms())).await
+    }
+
+    /// The user chose to start afresh from a damaged library database (`db_corrupt`): it is
+    /// set aside, kept, and a new one made with the rows that could be read; then the real
+    /// library opens as at startup. Refused when that database is not damaged.
+    pub async fn repair_library(&self) -> Result<Repaired, StudioError> {
+        let damaged = lock(&self.library_problem).as_ref().and_then(|(_, path)| path.clone());
+        let db_path = damaged.unwrap_or_else(|| self.cfg.library.db());
+        if lock(&self.open).as_ref().is_some_and(|o| o.session.studio().db().path() == Some(db_path.as_path())) {
+            return Err(StudioError::Refused("This library is open and working: there is nothing to repair.".into()));
+        }
+        let now = crate::clock::SystemClock.now_ms();
+        let path = db_path.clone();
+        let repaired = blocking("Repairing the library", move || {
+            let (db, repaired) = crate::db::Db::repair(&path, now)?;
+            if repaired.is_some() {
+                if let Some(root) = path.parent().map(Path::to_path_buf) {
+                    gallery::keep_file_ids(&db, &crate::paths::LibraryPaths::new(root)?)?;
+                }
+            }
+            Ok(repaired)
+        })
+        .await?;
+        let Some(repaired) = repaired else {
+            return Err(StudioError::Refused("The library's database is not damaged: nothing was changed.".into()));
+        };
+        tracing_line(&format!("set the damaged library database aside at {}", repaired.set_aside));
+        *lock(&self.library_problem) = None;
+        if self.mode().is_none() && db_path == self.cfg.library.db() {
+            // As at startup; a failure is kept for the window to show.
+            let _ = self.open_with_saved_key().await;
+        }
+        Ok(repaired)
     }
 }
 

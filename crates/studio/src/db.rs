@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::error::ApiErrorCode;
 use rusqlite::{ffi, Connection, ErrorCode, Transaction, TransactionBehavior};
+use serde::Serialize;
 
 /// Forward-only migrations; `PRAGMA user_version` is how many have been applied.
 /// Never edit one that has shipped: add another.
@@ -157,6 +158,13 @@ const MIGRATIONS: &[&str] = &[
         since_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: who holds a `submitting` row's lease (the process sending its create: pid and start
+    // token, see lease.rs), so a create in flight is told from an abandoned one by its
+    // sender's life, not by the wall clock. NULL: a row from before, judged by the clock.
+    r#"
+    ALTER TABLE tasks ADD COLUMN lease_pid INTEGER;
+    ALTER TABLE tasks ADD COLUMN lease_start TEXT;
+    "#,
 ];
 
 /// The schema version this binary writes and understands.
@@ -172,10 +180,15 @@ pub enum DbError {
          this version knows up to {supported}. Update Kie Studio to open it."
     )]
     TooNew { found: i64, supported: i64 },
-    /// The file was not a database, or failed its integrity check. It has been moved aside,
-    /// never replaced: the caller decides whether to start a fresh library.
-    #[error("The library database is damaged; it was moved aside to {}", set_aside.display())]
-    Corrupt { set_aside: PathBuf },
+    /// The file is not a database, or failed its integrity check. It is left as it is, and
+    /// every open says so again: nothing is created in its place until the user asks for
+    /// [`Db::repair`] (which keeps it under another name and recovers what it can).
+    #[error(
+        "The library database {} is damaged. It was left as it is: Kie Studio can set it aside \
+         (keeping it) and start a new one with the tasks it can still read.",
+        path.display()
+    )]
+    Corrupt { path: PathBuf },
     #[error("Could not {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -280,8 +293,8 @@ fn is_damage(e: &rusqlite::Error) -> bool {
 
 impl Db {
     /// Open (or create) the library database at `path`, bringing its schema up to date.
-    /// `now_ms` names the set-aside copy if the file turns out to be damaged.
-    pub fn open(path: &Path, now_ms: i64) -> Result<Db, DbError> {
+    /// A damaged file is reported (`Corrupt`) and left alone. (`now_ms` is kept for callers.)
+    pub fn open(path: &Path, _now_ms: i64) -> Result<Db, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
                 action: "create the folder",
@@ -298,8 +311,8 @@ impl Db {
             Ok(conn) => Ok(Db { conn: Arc::new(Mutex::new(conn)), path: Some(path.to_path_buf()) }),
             Err(SetupError::TooNew { found }) => Err(DbError::TooNew { found, supported: SCHEMA_VERSION }),
             Err(SetupError::Sqlite(e)) => Err(DbError::Sqlite(e)),
-            // The failed connection has been dropped (closed) by now, so the files can move.
-            Err(SetupError::Damaged(_)) => Err(DbError::Corrupt { set_aside: set_aside(path, now_ms)? }),
+            // Never replaced here: the user decides (`Db::repair`).
+            Err(SetupError::Damaged(_)) => Err(DbError::Corrupt { path: path.to_path_buf() }),
         }
     }
 
@@ -355,14 +368,19 @@ fn configure(conn: &Connection, file: bool) -> Result<(), SetupError> {
     if file {
         // The first statement that reads the file: a non-database fails here.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        // NORMAL is durable enough in WAL: a power cut may lose the last commits, never corrupt.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: every commit is synced to disk before it returns, so a task's state survives a
+        // power cut once written (NORMAL in WAL may lose the last commits). A create leaves
+        // only after its row is written, and a Kie id is written the moment it arrives.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
             return Err(SetupError::Damaged(check));
         }
     }
     conn.pragma_update(None, "foreign_keys", true)?;
+    // The schema's triggers and views may only call SQLite's innocuous functions: a library
+    // file from elsewhere cannot make the app run anything else while it reads.
+    conn.pragma_update(None, "trusted_schema", false)?;
     Ok(())
 }
 
@@ -394,7 +412,8 @@ fn migrate(conn: &mut Connection, target: usize) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// Move a damaged database and its -wal/-shm to `<name>.corrupt-<now_ms>[-wal|-shm]`.
+/// Move a damaged database and its -wal/-shm to `<name>.corrupt-<now_ms>[-wal|-shm]`
+/// (`-2`, `-3`… added if that name is taken: nothing set aside before is overwritten).
 /// The -wal must go too: left behind, it would be replayed into a fresh database.
 fn set_aside(path: &Path, now_ms: i64) -> Result<PathBuf, DbError> {
     let with_suffix = |suffix: &str| {
@@ -402,11 +421,16 @@ fn set_aside(path: &Path, now_ms: i64) -> Result<PathBuf, DbError> {
         s.push(suffix);
         PathBuf::from(s)
     };
-    let target = with_suffix(&format!(".corrupt-{now_ms}"));
+    let taken = |name: &str| ["", "-wal", "-shm"].iter().any(|ext| with_suffix(&format!("{name}{ext}")).exists());
+    let name = (1..)
+        .map(|n| if n == 1 { format!(".corrupt-{now_ms}") } else { format!(".corrupt-{now_ms}-{n}") })
+        .find(|name| !taken(name))
+        .expect("a free name");
+    let target = with_suffix(&name);
     for ext in ["-wal", "-shm"] {
         let from = with_suffix(ext);
         if from.exists() {
-            let to = with_suffix(&format!(".corrupt-{now_ms}{ext}"));
+            let to = with_suffix(&format!("{name}{ext}"));
             std::fs::rename(&from, &to).map_err(|source| DbError::Io {
                 action: "move aside the damaged",
                 path: from.clone(),
@@ -420,6 +444,197 @@ fn set_aside(path: &Path, now_ms: i64) -> Result<PathBuf, DbError> {
         source,
     })?;
     Ok(target)
+}
+
+/// What [`Db::repair`] did with a damaged library database.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+pub struct Repaired {
+    /// Where the damaged file is now (kept, never deleted; its -wal and -shm beside it).
+    pub set_aside: String,
+    /// Rows read back from it into the new database, ids and Kie's ids included.
+    pub tasks: u64,
+    pub results: u64,
+    pub characters: u64,
+    /// Rows of the other tables (settings, what Kie said of models…).
+    pub other: u64,
+}
+
+impl Db {
+    /// Start afresh at `path` when the database there is damaged, and only then: the caller
+    /// has asked the user. The damaged file (with its -wal and -shm) is moved aside to
+    /// `<name>.corrupt-<now_ms>` and kept; a new database is made; and every row that can
+    /// still be read from the old one is copied in with its id, so tasks keep their Kie ids
+    /// (unfinished ones are polled again) and files named after them are linked back by a
+    /// rescan. New ids start after the old library's. `None`: the database opens fine and
+    /// nothing was touched.
+    pub fn repair(path: &Path, now_ms: i64) -> Result<(Db, Option<Repaired>), DbError> {
+        match Db::open(path, now_ms) {
+            Ok(db) => return Ok((db, None)),
+            Err(DbError::Corrupt { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let aside = set_aside(path, now_ms)?;
+        let db = Db::open(path, now_ms)?;
+        let mut report = Repaired { set_aside: aside.display().to_string(), ..Repaired::default() };
+        salvage(&aside, &mut db.lock(), &mut report);
+        Ok((db, Some(report)))
+    }
+}
+
+/// Copy what can be read from the damaged database at `old` into `new` (fresh, same schema
+/// or newer): table by table (tasks first, as others refer to them), the columns both have,
+/// row by row. A row that cannot be read is skipped; past a damaged page the read starts
+/// again further on. Rows the new schema refuses (a broken value) are skipped too.
+fn salvage(old: &Path, new: &mut Connection, report: &mut Repaired) {
+    // The connection closes before the copy is removed (fields drop in order: `src` first).
+    let Some((_copy, src)) = Salvage::open(old) else { return };
+    let Ok(tx) = new.transaction_with_behavior(TransactionBehavior::Immediate) else { return };
+    let tables: Vec<String> = tx
+        .prepare(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_default();
+    let mut tables = tables;
+    tables.sort_by_key(|t| (t != "tasks", t.clone()));
+    for table in &tables {
+        let copied = copy_table(&src, &tx, table);
+        match table.as_str() {
+            "tasks" => report.tasks += copied,
+            "results" => report.results += copied,
+            "characters" => report.characters += copied,
+            _ => report.other += copied,
+        }
+    }
+    // Ids the old library gave out are never given again (result files are named by them).
+    let sequences: Vec<(String, i64)> = src
+        .prepare("SELECT name, seq FROM sqlite_sequence")
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .unwrap_or_default();
+    for (name, seq) in sequences.into_iter().filter(|(name, _)| tables.contains(name)) {
+        let _ =
+            tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1", rusqlite::params![name, seq]);
+        let _ = tx.execute(
+            "INSERT INTO sqlite_sequence (name, seq) \
+             SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
+            rusqlite::params![name, seq],
+        );
+    }
+    let _ = tx.commit();
+}
+
+/// A copy of the damaged file (and its -wal), to read from: the set-aside file stays exactly
+/// as it was found. The copy's header is told to size the database by the file, so a
+/// truncated file is read up to where it ends rather than refused whole.
+struct Salvage {
+    copy: PathBuf,
+}
+
+impl Salvage {
+    fn open(old: &Path) -> Option<(Salvage, Connection)> {
+        let mut name = old.as_os_str().to_owned();
+        name.push(".reading");
+        let salvage = Salvage { copy: PathBuf::from(name) };
+        std::fs::copy(old, &salvage.copy).ok()?;
+        let mut wal = old.as_os_str().to_owned();
+        wal.push("-wal");
+        if Path::new(&wal).exists() {
+            let _ = std::fs::copy(&wal, salvage.file("-wal"));
+        }
+        // Bytes 28..32: the database's size in pages. Zero: SQLite takes it from the file.
+        {
+            use std::io::{Seek, SeekFrom, Write};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&salvage.copy).ok()?;
+            if f.metadata().ok()?.len() >= 100 {
+                f.seek(SeekFrom::Start(28)).ok()?;
+                f.write_all(&[0; 4]).ok()?;
+            }
+        }
+        let conn = Connection::open(&salvage.copy).ok()?;
+        let _ = conn.busy_timeout(BUSY_TIMEOUT);
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).ok()?;
+        Some((salvage, conn))
+    }
+
+    fn file(&self, suffix: &str) -> PathBuf {
+        let mut name = self.copy.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    }
+}
+
+impl Drop for Salvage {
+    fn drop(&mut self) {
+        for f in [self.copy.clone(), self.file("-wal"), self.file("-shm"), self.file("-journal")] {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Copy the rows of `table` that can be read; how many were written.
+fn copy_table(src: &Connection, dst: &Connection, table: &str) -> u64 {
+    let columns = |c: &Connection| -> Vec<String> {
+        c.prepare("SELECT name FROM pragma_table_info(?1)")
+            .and_then(|mut st| st.query_map([table], |r| r.get(0))?.collect())
+            .unwrap_or_default()
+    };
+    let old_cols = columns(src);
+    let cols: Vec<String> = columns(dst).into_iter().filter(|c| old_cols.contains(c)).collect();
+    if cols.is_empty() {
+        return 0;
+    }
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let list = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let holes = vec!["?"; cols.len()].join(", ");
+    let Ok(mut insert) = dst.prepare(&format!("INSERT OR IGNORE INTO {} ({list}) VALUES ({holes})", quote(table)))
+    else {
+        return 0;
+    };
+    let has_rowid = src.prepare(&format!("SELECT rowid FROM {} LIMIT 0", quote(table))).is_ok();
+    let select = if has_rowid {
+        format!("SELECT rowid, {list} FROM {} WHERE rowid > ?1 ORDER BY rowid", quote(table))
+    } else {
+        format!("SELECT 0, {list} FROM {}", quote(table))
+    };
+    let mut copied = 0;
+    // Rows are read from after `from`; past damage, reads start further and further on (a
+    // damaged page holds a run of rows; a seek past it reaches the next page).
+    let (mut from, mut jump) = (i64::MIN, 1_i64);
+    for _ in 0..200 {
+        let mut last = None;
+        let broke = match src.prepare(&select) {
+            Err(_) => true,
+            Ok(mut st) => match if has_rowid { st.query([from]) } else { st.query([]) } {
+                Err(_) => true,
+                Ok(mut rows) => loop {
+                    match rows.next() {
+                        Ok(None) => break false,
+                        Err(_) => break true,
+                        Ok(Some(row)) => {
+                            last = row.get::<_, i64>(0).ok().or(last);
+                            let values: Result<Vec<rusqlite::types::Value>, _> =
+                                (1..=cols.len()).map(|i| row.get(i)).collect();
+                            if let Ok(n) = values.and_then(|v| insert.execute(rusqlite::params_from_iter(v))) {
+                                copied += n as u64;
+                            }
+                        }
+                    }
+                },
+            },
+        };
+        if !broke || !has_rowid || from == i64::MAX {
+            break;
+        }
+        match last {
+            Some(id) => (from, jump) = (id, 1),
+            None => {
+                from = from.max(0);
+                jump = jump.saturating_mul(2);
+            }
+        }
+        from = from.saturating_add(jump);
+    }
+    copied
 }
 
 /// Read one optional row, turning "no row" into `NotFound`.
@@ -456,7 +671,7 @@ pub(crate) mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(pragma_i64(&db, "foreign_keys"), 1);
         assert_eq!(pragma_i64(&db, "busy_timeout"), 5000);
-        assert_eq!(pragma_i64(&db, "synchronous"), 1); // NORMAL
+        assert_eq!(pragma_i64(&db, "synchronous"), 2); // FULL
                                                        // Opening again is a no-op for migrations.
         drop(db);
         let db = Db::open(&path, 2).unwrap();
@@ -535,22 +750,38 @@ pub(crate) mod tests {
         assert!(path.exists(), "a too-new library must be left alone");
     }
 
+    /// A damaged database is never replaced behind the user's back: every open says so and
+    /// leaves it as it is, until `repair` is asked for; then it is kept under another name.
     #[test]
-    fn garbage_file_is_moved_aside_not_replaced() {
+    fn garbage_file_is_left_in_place_until_repair_is_asked_for() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("library.db");
         let garbage = b"this is not a database, just some bytes that happen to be here ".repeat(100);
         std::fs::write(&path, &garbage).unwrap();
         std::fs::write(dir.path().join("library.db-wal"), b"stale wal").unwrap();
-        let err = Db::open(&path, 1234).unwrap_err();
-        let DbError::Corrupt { set_aside } = err else { panic!("{err:?}") };
-        assert_eq!(set_aside, dir.path().join("library.db.corrupt-1234"));
-        assert_eq!(std::fs::read(&set_aside).unwrap(), garbage);
-        // SQLite itself drops a WAL without a valid header when it closes; whatever is left
-        // must not stay beside the path, where it would be replayed into a fresh database.
-        assert!(!path.exists() && !dir.path().join("library.db-wal").exists());
-        // The caller may now start afresh at the same path.
-        assert_eq!(Db::open(&path, 1235).unwrap().schema_version().unwrap(), SCHEMA_VERSION);
+        for now in [1234, 1235] {
+            let err = Db::open(&path, now).unwrap_err();
+            assert!(matches!(&err, DbError::Corrupt { path: p } if *p == path), "{err:?}");
+            assert_eq!(err.code(), ApiErrorCode::DbCorrupt);
+            assert_eq!(std::fs::read(&path).unwrap(), garbage, "opening must not touch it");
+        }
+        let (db, repaired) = Db::repair(&path, 1236).unwrap();
+        let repaired = repaired.expect("it was damaged");
+        let aside = dir.path().join("library.db.corrupt-1236");
+        assert_eq!(repaired, Repaired { set_aside: aside.display().to_string(), ..Repaired::default() });
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        drop(db);
+        // A healthy database is not touched by a repair.
+        let (db, again) = Db::repair(&path, 1237).unwrap();
+        assert_eq!(again, None);
+        drop(db);
+        assert!(!dir.path().join("library.db.corrupt-1237").exists());
+        // The same moment twice never overwrites what was set aside before.
+        std::fs::write(&path, &garbage).unwrap();
+        let (_, third) = Db::repair(&path, 1236).unwrap();
+        assert_eq!(third.unwrap().set_aside, dir.path().join("library.db.corrupt-1236-2").display().to_string());
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
     }
 
     #[test]
@@ -569,28 +800,133 @@ pub(crate) mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
+    /// A library with tasks (Kie's ids), results, characters and settings, as files.
+    fn library_with_rows(path: &Path, n: i64) {
+        let db = Db::open(path, 1).unwrap();
+        let long = "a fox in the snow ".repeat(200);
+        for i in 0..n {
+            let input = json!({"prompt": format!("{long} {i}")}).as_object().unwrap().clone();
+            let t = tasks::insert_submitting(&db, "sora-2-text-to-video", &input, Some(30.0), false, i).unwrap();
+            tasks::mark_submitted(&db, t.id, &format!("kie-{}", t.id), i).unwrap();
+        }
+        let r = library::add_result(
+            &db,
+            library::NewResult {
+                task_id: 1,
+                idx: 0,
+                kind: library::ResultKind::Video,
+                path: Some("media/2026/03/task-1-0.mp4".into()),
+                ..Default::default()
+            },
+            5,
+        )
+        .unwrap();
+        library::set_notes(&db, r.id, Some("the good one")).unwrap();
+        characters::add(&db, characters::NewCharacter { handle: "maya".into(), ..Default::default() }, 6).unwrap();
+        settings::set(&db, settings::Setting::LastModel, Some("kept-model")).unwrap();
+        db.with(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
+    }
+
+    fn root_page(path: &Path, name: &str) -> u64 {
+        let c = Connection::open(path).unwrap();
+        c.query_row("SELECT rootpage FROM sqlite_master WHERE name = ?1", [name], |r| r.get::<_, i64>(0)).unwrap()
+            as u64
+    }
+
+    fn scribble_page(path: &Path, page: u64) {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.seek(SeekFrom::Start((page - 1) * 4096)).unwrap();
+        f.write_all(&[0xA5; 4096]).unwrap();
+    }
+
     #[test]
-    fn truncated_database_is_moved_aside() {
+    fn truncated_database_is_reported_and_repair_keeps_what_it_can_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("library.db");
-        {
-            let db = Db::open(&path, 1).unwrap();
-            let long = "a fox in the snow ".repeat(200);
-            for i in 0..300 {
-                let input = json!({"prompt": format!("{long} {i}")}).as_object().unwrap().clone();
-                tasks::insert_submitting(&db, "sora-2-text-to-video", &input, Some(30.0), false, i).unwrap();
-            }
-            db.with(|c| Ok(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)).unwrap();
-        }
+        library_with_rows(&path, 300);
         let len = std::fs::metadata(&path).unwrap().len();
         assert!(len > 100_000, "{len}");
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
         let err = Db::open(&path, 99).unwrap_err();
-        assert!(
-            matches!(&err, DbError::Corrupt { set_aside } if set_aside.ends_with("library.db.corrupt-99")),
-            "{err:?}"
-        );
-        assert!(!path.exists());
+        assert!(matches!(&err, DbError::Corrupt { path: p } if *p == path), "{err:?}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len / 2, "left as it was");
+        let (db, repaired) = Db::repair(&path, 99).unwrap();
+        let repaired = repaired.unwrap();
+        assert!(repaired.set_aside.ends_with("library.db.corrupt-99"), "{repaired:?}");
+        // The damaged file is kept exactly as found; the copy read from is gone.
+        assert_eq!(std::fs::metadata(&repaired.set_aside).unwrap().len(), len / 2);
+        let names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into()).collect();
+        assert!(names.iter().all(|n| !n.contains(".reading")), "{names:?}");
+        assert!(repaired.tasks > 0 && repaired.tasks < 300, "{repaired:?}");
+        let first = tasks::get(&db, 1).unwrap();
+        assert_eq!(first.kie_task_id.as_deref(), Some("kie-1"));
+        let count: i64 = db.with(|c| Ok(c.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(count as u64, repaired.tasks);
+        // New tasks never take an id the old library gave out: files are named after them.
+        let input = json!({"prompt": "new"}).as_object().unwrap().clone();
+        let fresh = tasks::insert_submitting(&db, "sora-2-text-to-video", &input, None, false, 7).unwrap();
+        assert!(fresh.id > 300, "{}", fresh.id);
+    }
+
+    /// Damage that spares the tables (an index page scribbled over): every row comes back,
+    /// with its id, Kie's id, search, notes, characters and settings.
+    #[test]
+    fn repair_brings_back_every_row_it_can_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        library_with_rows(&path, 40);
+        scribble_page(&path, root_page(&path, "tasks_created_at"));
+        assert!(matches!(Db::open(&path, 5).unwrap_err(), DbError::Corrupt { .. }));
+        let (db, repaired) = Db::repair(&path, 5).unwrap();
+        let repaired = repaired.unwrap();
+        assert_eq!((repaired.tasks, repaired.results, repaired.characters), (40, 1, 1), "{repaired:?}");
+        assert!(repaired.other >= 1, "{repaired:?}");
+        assert_eq!(tasks::by_kie_id(&db, "kie-40").unwrap().unwrap().id, 40);
+        let hits = search::search(&db, "fox", 100).unwrap();
+        assert_eq!(hits.iter().filter(|h| h.kind == search::HitKind::Task).count(), 40);
+        assert!(search::search(&db, "good", 10).unwrap().iter().any(|h| h.kind == search::HitKind::Result));
+        assert_eq!(settings::get(&db, settings::Setting::LastModel).unwrap().as_deref(), Some("kept-model"));
+        assert_eq!(characters::list(&db).unwrap()[0].handle, "maya");
+        assert!(std::path::Path::new(&repaired.set_aside).exists());
+    }
+
+    /// A table page scribbled over in the middle: the rows after it are read too.
+    #[test]
+    fn repair_reads_past_a_damaged_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        library_with_rows(&path, 120);
+        // A leaf of the tasks table in the middle of the file (each row about 4 KB: one a page).
+        let page = {
+            let c = Connection::open(&path).unwrap();
+            let pages: Vec<i64> = c
+                .prepare("SELECT pageno FROM dbstat WHERE name = 'tasks' AND pagetype = 'leaf' ORDER BY pageno")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .unwrap_or_default();
+            pages.get(pages.len() / 2).copied()
+        };
+        let Some(page) = page else { return }; // no dbstat in this SQLite
+        scribble_page(&path, page as u64);
+        let (db, repaired) = Db::repair(&path, 6).unwrap();
+        let repaired = repaired.unwrap();
+        assert!(repaired.tasks >= 100 && repaired.tasks < 120, "{repaired:?}");
+        assert!(tasks::get(&db, 120).is_ok(), "a row after the damage");
+    }
+
+    /// Triggers and views run with only SQLite's innocuous functions: a library file from
+    /// elsewhere cannot make the app call anything else as it reads.
+    #[test]
+    fn the_schema_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("library.db"), 1).unwrap();
+        assert_eq!(pragma_i64(&db, "trusted_schema"), 0);
+        assert_eq!(pragma_i64(&Db::open_in_memory().unwrap(), "trusted_schema"), 0);
+        // The schema's own triggers (search) still work under it.
+        let input = json!({"prompt": "a heron at dawn", "shots": [{"Scene": "reeds"}]}).as_object().unwrap().clone();
+        tasks::insert_submitting(&db, "sora-2-text-to-video", &input, None, false, 1).unwrap();
+        assert_eq!(search::search(&db, "reeds", 10).unwrap().len(), 1);
     }
 
     #[test]

@@ -1,16 +1,24 @@
 //! The [`Downloader`] service: fetches a finished task's results into the library at once
-//! (links expire): streamed to a partial file in the same folder, synced, verified (length,
-//! file signature, sha256), then renamed into place. A half file never sits under a final
+//! (links expire): streamed to a partial file in the same folder, synced, verified, then
+//! renamed into place and hashed (sha256, recorded). A half file never sits under a final
 //! name. Interrupted downloads resume with Range; expired links are renewed through
 //! `download-url`. Hashing, checking and renaming run on the blocking pool.
+//!
+//! Verified means: the length the server announced (checked by the client), and the file
+//! whole by its own structure ([`MediaKind::check_whole`]: a complete MP4 box structure, an
+//! image that decodes), which is all there is to go by when no length was announced. A file
+//! found under its final name is trusted only when it passes the same checks, and a
+//! recorded one only when it still has its recorded sha256 ([`check_recorded`]); one that
+//! does not is set aside (`.bad`, never deleted, never overwritten) and fetched again.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kie::catalogue::Protocol;
+use kie::catalogue::{MediaType, Protocol};
 use kie::client::HdVideo;
 use kie::media::MediaKind;
+use kie::record::MAX_RESULT_URLS;
 use kie::{Failure, KieError, TaskResult};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -20,7 +28,7 @@ use crate::db::StoreError;
 use crate::error::StudioError;
 use crate::events::StudioEvent;
 use crate::library::{self, NewResult, ResultKind, ResultRow, HD_IDX_OFFSET};
-use crate::paths;
+use crate::paths::{self, LibraryPaths};
 use crate::progress::throttled_transfer;
 use crate::studio::{blocking, Studio};
 use crate::studio_config::PollConfig;
@@ -114,18 +122,37 @@ impl<'a> Downloader<'a> {
                 self.record_character(task, &result, obj.clone())?;
             }
         }
-        for (i, url) in result.result_urls.iter().enumerate() {
+        if result.result_urls.len() > MAX_RESULT_URLS || result.extra_urls > 0 {
+            eprintln!(
+                "task {} listed {} result links; only the first {MAX_RESULT_URLS} are brought in",
+                task.id,
+                result.result_urls.len() + result.extra_urls as usize
+            );
+        }
+        for (i, url) in result.result_urls.iter().take(MAX_RESULT_URLS).enumerate() {
             let idx = i as u32;
             let kind = if self.is_image_model(&task.model) { ResultKind::Image } else { ResultKind::Video };
-            if have(idx, kind) {
-                continue;
+            let recorded = existing.iter().find(|r| r.idx == idx && r.kind == kind);
+            if let Some(row) = recorded {
+                // Met again (the app stopped before the task was marked downloaded): trusted
+                // only if it still is what was recorded; else set aside and fetched again.
+                let (lib, row2) = (studio.paths().clone(), row.clone());
+                let check = blocking("Checking a downloaded file", move || check_recorded(&lib, &row2)).await?;
+                match check {
+                    Recorded::Intact => continue,
+                    Recorded::Missing => eprintln!("result {idx} of task {} is missing; fetching it again", task.id),
+                    Recorded::SetAside { path } => {
+                        eprintln!("result {idx} of task {} changed since it was recorded; set aside as {path}", task.id)
+                    }
+                }
             }
             let expect = if kind == ResultKind::Image { Expect::Image } else { Expect::Video };
             let name = paths::result_file_name(task.id, idx, "partial");
             let dir_rel = parent_rel(&paths::media_rel_path(task.created_at, &name));
             let placed = self.fetch_verified(task.id, idx, url, &dir_rel, &name, expect).await?;
             studio.crash_point("after_rename_before_record");
-            let poster = if idx == 0 { self.fetch_poster(task, &result).await } else { None };
+            let has_poster = recorded.is_some_and(|r| r.poster_path.is_some());
+            let poster = if idx == 0 && !has_poster { self.fetch_poster(task, &result).await } else { None };
             let row = library::add_result(
                 studio.db(),
                 NewResult {
@@ -352,9 +379,20 @@ impl<'a> Downloader<'a> {
                 .map_err(StudioError::io(format!("open {}", partial.display())))?;
             let already = file.metadata().await.map_err(StudioError::io("read the partial file"))?.len();
             let progress = self.progress(task_id, idx);
-            match studio.client().fetch_to(&link, &mut file, already, Some(progress)).await {
-                Ok(_) => {
+            match studio.client().fetch_media_to(&link, expect.media(), &mut file, already, Some(progress)).await {
+                Ok(fetched) => {
                     file.sync_all().await.map_err(StudioError::io("sync the downloaded file"))?;
+                    // The client compared the bytes with the announced length as they came;
+                    // what is on disk must come to it too.
+                    let on_disk = file.metadata().await.map_err(StudioError::io("read the partial file"))?.len();
+                    if fetched.announced.is_some_and(|n| n != on_disk) || on_disk != fetched.total {
+                        drop(file);
+                        let _ = tokio::fs::remove_file(&partial).await;
+                        return Err(StudioError::Corrupt(format!(
+                            "the download came to {on_disk} bytes on disk, not the {} announced",
+                            fetched.announced.unwrap_or(fetched.total)
+                        )));
+                    }
                     break;
                 }
                 Err(KieError::LinkExpired(_)) if !renewed => {
@@ -365,7 +403,14 @@ impl<'a> Downloader<'a> {
                     let wait = studio.config().poll.backoff(attempt as i64).min(5_000);
                     tokio::time::sleep(Duration::from_millis(wait as u64)).await;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    // Nothing worth resuming (a refused link, a file over its cap): no partial left.
+                    if file.metadata().await.is_ok_and(|m| m.len() == 0) {
+                        drop(file);
+                        let _ = tokio::fs::remove_file(&partial).await;
+                    }
+                    return Err(e.into());
+                }
             }
         }
         studio.crash_point("before_rename");
@@ -386,6 +431,30 @@ impl<'a> Downloader<'a> {
             }
             report(done, total);
         })
+    }
+}
+
+impl Expect {
+    /// The client's kind, which sets the download's cap.
+    fn media(self) -> MediaType {
+        match self {
+            Expect::Video => MediaType::Video,
+            Expect::Image => MediaType::Image,
+        }
+    }
+
+    fn accepts(self, kind: Option<MediaKind>) -> bool {
+        match self {
+            Expect::Video => kind == Some(MediaKind::Mp4),
+            Expect::Image => kind.is_some_and(MediaKind::is_image),
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Expect::Video => "an MP4 video",
+            Expect::Image => "an image",
+        }
     }
 }
 
@@ -411,50 +480,62 @@ fn already_placed(dir: &Path, stem: &str, root: &Path, expect: Expect) -> Option
     for ext in expected_extensions(expect) {
         let done = dir.join(format!("{stem}.{ext}"));
         if done.exists() {
-            if let Ok(placed) = verify(&done, root, expect) {
-                return Some(placed);
+            match verify(&done, root, expect) {
+                Ok(placed) => return Some(placed),
+                Err(e) => match set_aside(&done) {
+                    Ok(bad) => eprintln!("{} was not whole ({e}); set aside as {}", done.display(), bad.display()),
+                    Err(io) => eprintln!("{} was not whole ({e}) and could not be set aside: {io}", done.display()),
+                },
             }
-            let _ = std::fs::rename(&done, dir.join(format!("{stem}.{ext}.bad")));
         }
     }
     None
 }
 
-/// Check a synced partial file, rename it to its final name (with the extension its bytes
-/// call for), make the rename durable and describe the file. Blocking.
+/// Check a synced partial file (its kind, and that it is whole), rename it to its final
+/// name (with the extension its bytes call for), make the rename durable and describe the
+/// file. A partial that fails is removed: the next pass starts over rather than resume it.
+/// Blocking.
 fn place(partial: &Path, dir: &Path, stem: &str, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
     let kind = sniff_file(partial)?;
-    let ok = match (expect, kind) {
-        (Expect::Video, Some(MediaKind::Mp4)) => true,
-        (Expect::Image, Some(k)) => k.is_image(),
-        _ => false,
-    };
-    if !ok {
-        // Start over next time rather than resume a wrong file.
+    if !expect.accepts(kind) {
         let _ = std::fs::remove_file(partial);
         return Err(StudioError::Corrupt(format!(
             "expected {} but got {}",
-            if expect == Expect::Video { "an MP4 video" } else { "an image" },
+            expect.words(),
             kind.map(|k| k.mime()).unwrap_or("something unrecognisable")
         )));
     }
-    let ext = kind.expect("checked above").extension();
-    let final_path = dir.join(format!("{stem}.{ext}"));
+    let kind = kind.expect("checked above");
+    if let Err(damage) = check_whole(partial, kind)? {
+        let _ = std::fs::remove_file(partial);
+        return Err(StudioError::Corrupt(format!("the downloaded {} is not whole: {damage}", kind.label())));
+    }
+    let final_path = dir.join(format!("{stem}.{}", kind.extension()));
     std::fs::rename(partial, &final_path).map_err(StudioError::io("move the download into place"))?;
     sync_dir(dir);
-    verify(&final_path, root, expect)
+    describe(&final_path, root)
 }
 
-/// Check a file in its final place and describe it for the library. Blocking (hashes it).
+/// Check a file found in its final place (kind, whole) and describe it for the library.
+/// Blocking (hashes it).
 fn verify(path: &Path, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
     let kind = sniff_file(path)?;
-    let ok = match expect {
-        Expect::Video => kind == Some(MediaKind::Mp4),
-        Expect::Image => kind.is_some_and(MediaKind::is_image),
-    };
-    if !ok {
-        return Err(StudioError::Corrupt(format!("{} is not the expected kind of file", path.display())));
+    if !expect.accepts(kind) {
+        return Err(StudioError::Corrupt(format!("{} is not {}", path.display(), expect.words())));
     }
+    if let Err(damage) = check_whole(path, kind.expect("checked above"))? {
+        return Err(StudioError::Corrupt(format!("{} is not whole: {damage}", path.display())));
+    }
+    describe(path, root)
+}
+
+fn check_whole(path: &Path, kind: MediaKind) -> Result<Result<(), kie::media::Damage>, StudioError> {
+    kind.check_whole(path).map_err(StudioError::io(format!("read {}", path.display())))
+}
+
+/// A file's place in the library, size and sha256. Blocking.
+fn describe(path: &Path, root: &Path) -> Result<Placed, StudioError> {
     let (size, sha256) = sha256_file(path).map_err(StudioError::io("hash the downloaded file"))?;
     let rel_path = path
         .strip_prefix(root)
@@ -462,6 +543,60 @@ fn verify(path: &Path, root: &Path, expect: Expect) -> Result<Placed, StudioErro
         .to_string_lossy()
         .replace('\\', "/");
     Ok(Placed { rel_path, size, sha256 })
+}
+
+/// What [`check_recorded`] found of a recorded result's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// There, with its recorded size and sha256 (or, recorded without a hash, whole).
+    Intact,
+    /// Not on disk.
+    Missing,
+    /// It differed from what was recorded; now at `path` (relative to the library), beside
+    /// where it was.
+    SetAside { path: String },
+}
+
+/// Compare a recorded result's file with what was recorded: its size and sha256 (re-hashed
+/// here), or for a row recorded without a hash, that it is whole. One that differs is set
+/// aside (`<name>.bad`, or `.bad-2`… when taken), never deleted. Rows without a file
+/// (characters) are intact. Blocking: reads the whole file.
+pub fn check_recorded(lib: &LibraryPaths, row: &ResultRow) -> Result<Recorded, StudioError> {
+    let Some(rel) = &row.path else { return Ok(Recorded::Intact) };
+    let path = lib.resolve(rel)?;
+    if !path.is_file() {
+        return Ok(Recorded::Missing);
+    }
+    let intact = match &row.sha256 {
+        Some(recorded) => {
+            let (size, sha) = sha256_file(&path).map_err(StudioError::io(format!("read {}", path.display())))?;
+            sha.eq_ignore_ascii_case(recorded) && row.size.is_none_or(|s| s == size as i64)
+        }
+        None => match sniff_file(&path)? {
+            Some(kind) => check_whole(&path, kind)?.is_ok(),
+            None => false,
+        },
+    };
+    if intact {
+        return Ok(Recorded::Intact);
+    }
+    let bad = set_aside(&path).map_err(StudioError::io(format!("set aside {}", path.display())))?;
+    let bad_rel = bad.strip_prefix(lib.root()).unwrap_or(&bad).to_string_lossy().replace('\\', "/");
+    Ok(Recorded::SetAside { path: bad_rel })
+}
+
+/// Move a file that cannot be trusted out of its name, to `<name>.bad` (or `.bad-2`, …, so
+/// an earlier one is never overwritten). Blocking.
+fn set_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for n in 1..=1000 {
+        let bad = path.with_file_name(if n == 1 { format!("{name}.bad") } else { format!("{name}.bad-{n}") });
+        if !bad.exists() {
+            std::fs::rename(path, &bad)?;
+            return Ok(bad);
+        }
+    }
+    Err(std::io::Error::other(format!("too many files set aside beside {}", path.display())))
 }
 
 pub fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {

@@ -193,6 +193,10 @@ pub enum StudioError {
     Refused(String),
     #[error("{0}")]
     Internal(String),
+    /// Kie took a create (and charges for it) but the library could not record its id; the
+    /// message names the task, the Kie id and where the id is kept.
+    #[error("{message}")]
+    KieIdNotRecorded { message: String, kie_task_id: String, source: StoreError },
 }
 
 impl StudioError {
@@ -212,6 +216,7 @@ impl StudioError {
             StudioError::NotFound(_) => ApiErrorCode::NotInLibrary,
             StudioError::Refused(_) => ApiErrorCode::Refused,
             StudioError::Internal(_) => ApiErrorCode::Internal,
+            StudioError::KieIdNotRecorded { source, .. } => source.code(),
         }
     }
 

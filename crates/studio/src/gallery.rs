@@ -3,6 +3,7 @@
 //! health (files missing from disk, files on disk without a record). Nothing is dropped
 //! silently: anything that cannot be repaired is reported.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kie::media::MediaKind;
@@ -24,20 +25,21 @@ pub struct Exported {
 }
 
 /// Copy a result's file to `dest_dir` with a JSON sidecar of its prompt and parameters.
-/// Existing files are never overwritten: a number is added to the name instead.
+/// Nothing there is ever overwritten or written through: a name taken by anything (a file,
+/// a folder, a link to nowhere) gets a number instead, `name (2).mp4`. Each file is written
+/// under a temporary name in the folder, synced, and only then given its name, so a failed
+/// or interrupted export leaves no half file under the name.
 pub fn export_result(db: &Db, lib: &LibraryPaths, id: i64, dest_dir: &Path) -> Result<Exported, StudioError> {
     let row = library::get_result(db, id)?;
     let rel = row.path.as_deref().ok_or_else(|| StudioError::Refused("This result has no file to export.".into()))?;
     let src = lib.resolve(rel)?;
-    if !src.is_file() {
+    if !paths::is_plain_file(&src) {
         return Err(StudioError::NotFound(format!("The file {} is missing from the library.", src.display())));
     }
     let task = tasks::get(db, row.task_id)?;
     let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("mp4");
     let stem = export_stem(task.prompt().unwrap_or(&task.model), task.id, row.idx);
     std::fs::create_dir_all(dest_dir).map_err(StudioError::io(format!("create {}", dest_dir.display())))?;
-    let (video, sidecar) = free_names(dest_dir, &stem, ext);
-    std::fs::copy(&src, &video).map_err(StudioError::io(format!("copy to {}", video.display())))?;
     let meta = json!({
         "prompt": task.prompt(),
         "model": task.model,
@@ -50,8 +52,32 @@ pub fn export_result(db: &Db, lib: &LibraryPaths, id: i64, dest_dir: &Path) -> R
         "exported_by": "Kie Studio",
     });
     let text = serde_json::to_string_pretty(&meta).map_err(crate::db::StoreError::from)?;
-    std::fs::write(&sidecar, text).map_err(StudioError::io(format!("write {}", sidecar.display())))?;
-    Ok(Exported { video: video.display().to_string(), sidecar: sidecar.display().to_string() })
+    for n in 1..=10_000 {
+        let s = if n == 1 { stem.clone() } else { format!("{stem} ({n})") };
+        let (video, sidecar) = (dest_dir.join(format!("{s}.{ext}")), dest_dir.join(format!("{s}.json")));
+        if taken(&video) || taken(&sidecar) {
+            continue;
+        }
+        match write_new(&video, |f| std::io::copy(&mut std::fs::File::open(&src)?, f).map(drop)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(StudioError::io(format!("copy to {}", video.display()))(e)),
+        }
+        match write_new(&sidecar, |f| f.write_all(text.as_bytes())) {
+            Ok(()) => {
+                return Ok(Exported { video: video.display().to_string(), sidecar: sidecar.display().to_string() })
+            }
+            // Taken in the meantime: the video just written is ours to take back.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(&video);
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&video);
+                return Err(StudioError::io(format!("write {}", sidecar.display()))(e));
+            }
+        }
+    }
+    Err(StudioError::Refused(format!("{} holds too many exports named {stem}.", dest_dir.display())))
 }
 
 /// A file name from the prompt's first words, safe on every file system.
@@ -72,16 +98,31 @@ fn export_stem(prompt: &str, task_id: i64, idx: u32) -> String {
     }
 }
 
-fn free_names(dir: &Path, stem: &str, ext: &str) -> (PathBuf, PathBuf) {
-    for n in 0.. {
-        let s = if n == 0 { stem.to_string() } else { format!("{stem} ({n})") };
-        let v = dir.join(format!("{s}.{ext}"));
-        let j = dir.join(format!("{s}.json"));
-        if !v.exists() && !j.exists() {
-            return (v, j);
-        }
-    }
-    unreachable!()
+/// Whether anything at all is at `path` (a dangling link too).
+fn taken(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+/// Create `path` with what `fill` writes, all or nothing: written to a temporary file in the
+/// same folder, synced, then linked under `path` (which fails with `AlreadyExists` if
+/// anything is there, a link included: nothing is replaced or written through). Where the
+/// file system has no hard links (FAT, some network shares), renamed instead, after a check.
+fn write_new(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{:08x}.partial", rand::random::<u32>()));
+    let written = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).and_then(|mut f| {
+        fill(&mut f)?;
+        f.sync_all()
+    });
+    let placed = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if taken(path) => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(&tmp, path),
+    });
+    let _ = std::fs::remove_file(&tmp);
+    placed
 }
 
 /// Delete a result: its record and its files, together. The files are first moved aside, so
@@ -195,6 +236,10 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
         let Some((task_id, idx)) = parse_app_name(rel) else { continue };
         let Ok(task) = tasks::get(db, task_id) else { continue };
         let path = lib.resolve(rel)?;
+        // A link, a pipe or a device stays reported: reading a pipe would wait forever.
+        if !paths::is_plain_file(&path) {
+            continue;
+        }
         let kind = match MediaKind::sniff_path(&path).ok().flatten() {
             Some(MediaKind::Mp4) => ResultKind::Video,
             Some(k) if k.is_image() => ResultKind::Image,
@@ -218,6 +263,35 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
     }
     report.health = health(db, lib)?;
     Ok(report)
+}
+
+/// After a library database was started afresh (`repair_library`): new tasks must not take
+/// the number of a task whose files are still in the library, since files are named after
+/// task ids (`task-<id>-<idx>.mp4`, posters `task-<id>-…`). Ids continue after the highest
+/// one named under media/ and posters/.
+pub fn keep_file_ids(db: &Db, lib: &LibraryPaths) -> Result<(), StudioError> {
+    let highest = [paths::MEDIA_DIR, paths::POSTERS_DIR]
+        .iter()
+        .flat_map(|dir| paths::files_under(&lib.root().join(dir)))
+        .filter_map(|f| task_id_in_name(f.file_name()?.to_str()?))
+        .max();
+    let Some(id) = highest else { return Ok(()) };
+    db.tx(|tx| {
+        tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'tasks'", [id])?;
+        tx.execute(
+            "INSERT INTO sqlite_sequence (name, seq) \
+             SELECT 'tasks', ?1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tasks')",
+            [id],
+        )?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `task-12-0.mp4`, `task-12-poster.partial` → 12.
+fn task_id_in_name(name: &str) -> Option<i64> {
+    let digits: String = name.strip_prefix("task-")?.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// `…/task-12-0.mp4` → (12, 0).
@@ -300,7 +374,76 @@ mod tests {
         assert_eq!(side["credits"], 30.0);
         let b = export_result(&db, &lib, row.id, out.path()).unwrap();
         assert_ne!(a.video, b.video);
-        assert!(b.video.ends_with("(1).mp4"));
+        assert!(b.video.ends_with("a-fox-in-the-snow-1-0 (2).mp4"), "{b:?}");
+        assert!(b.sidecar.ends_with("a-fox-in-the-snow-1-0 (2).json"), "{b:?}");
+        // Nothing but the two pairs: no temporary file is left behind.
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 4);
+    }
+
+    /// A name that is taken by anything, even a link to nowhere, is not written: copying
+    /// through a dangling link would create (or overwrite) a file wherever it points.
+    #[test]
+    fn export_never_writes_through_a_link_or_over_a_file() {
+        let (_dir, db, lib, row) = setup();
+        let out = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("victim.mp4");
+        std::os::unix::fs::symlink(&target, out.path().join("a-fox-in-the-snow-1-0.mp4")).unwrap();
+        let a = export_result(&db, &lib, row.id, out.path()).unwrap();
+        assert!(!target.exists(), "the export wrote through the link");
+        assert!(a.video.ends_with("a-fox-in-the-snow-1-0 (2).mp4"), "{a:?}");
+        assert_eq!(std::fs::read(&a.video).unwrap(), MP4);
+        // A sidecar alone also takes the name.
+        std::fs::write(out.path().join("a-fox-in-the-snow-1-0 (3).json"), b"mine").unwrap();
+        let b = export_result(&db, &lib, row.id, out.path()).unwrap();
+        assert!(b.video.ends_with("(4).mp4"), "{b:?}");
+        assert_eq!(std::fs::read(out.path().join("a-fox-in-the-snow-1-0 (3).json")).unwrap(), b"mine");
+    }
+
+    /// The copy is written under a temporary name and moved into place when whole: a
+    /// failure part way leaves no file under the final name and no temporary one.
+    #[test]
+    fn a_failed_copy_leaves_nothing_under_the_name() {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("clip.mp4");
+        let err = write_new(&target, |f| {
+            f.write_all(b"half a vid")?;
+            Err(std::io::Error::other("the disk is full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the disk is full");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+        write_new(&target, |f| f.write_all(b"whole")).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        let taken = write_new(&target, |f| f.write_all(b"other")).unwrap_err();
+        assert_eq!(taken.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+    }
+
+    /// Links, pipes and links in loops under media/ are reported, never followed: the walk
+    /// ends, a pipe is not opened (reading it would wait forever), a link is not linked back.
+    #[test]
+    fn health_and_rescan_do_not_follow_links_or_open_pipes() {
+        let (_dir, db, lib, row) = setup();
+        let media = lib.root().join("media");
+        let video = lib.resolve(row.path.as_deref().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&media, media.join("loop-a")).unwrap();
+        std::os::unix::fs::symlink(".", media.join("loop-b")).unwrap();
+        let link = format!("media/task-{}-1.mp4", row.task_id);
+        std::os::unix::fs::symlink(&video, lib.root().join(&link)).unwrap();
+        let pipe = format!("media/task-{}-2.mp4", row.task_id);
+        let made = std::process::Command::new("mkfifo").arg(lib.root().join(&pipe)).status().unwrap();
+        assert!(made.success());
+        let (db2, lib2) = (db.clone(), lib.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(rescan(&db2, &lib2, 5_000).map_err(|e| e.to_string())).unwrap());
+        let r = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the rescan finished").unwrap();
+        assert!(r.relinked.is_empty(), "{r:?}");
+        let mut want = vec![link, pipe, "media/loop-a".to_string(), "media/loop-b".to_string()];
+        want.sort();
+        assert_eq!(r.health.orphans, want);
+        assert_eq!(library::results_for_task(&db, row.task_id).unwrap().len(), 1);
     }
 
     #[test]
@@ -351,6 +494,19 @@ mod tests {
         assert_eq!(r.health.orphans, vec!["media/stray.mp4".to_string()]);
         assert!(stray.exists());
         assert_eq!(library::results_for_task(&db, row.task_id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn ids_named_by_files_are_not_given_again() {
+        let (_dir, db, lib, row) = setup();
+        std::fs::write(lib.root().join("media/task-77-0.mp4.bad"), MP4).unwrap();
+        std::fs::write(lib.posters_dir().join("task-80-poster.partial"), PNG).unwrap();
+        keep_file_ids(&db, &lib).unwrap();
+        let input = serde_json::Map::new();
+        let t = tasks::insert_submitting(&db, "sora-2-text-to-video", &input, None, false, 9).unwrap();
+        assert_eq!((row.task_id, t.id), (1, 81));
+        assert_eq!(task_id_in_name("task-12-0.mp4"), Some(12));
+        assert_eq!(task_id_in_name("stray.mp4"), None);
     }
 
     #[test]

@@ -1,14 +1,54 @@
 //! Where the API key lives: the OS keyring (Secret Service on Linux), under the app's
-//! identifier. `KIE_API_KEY` in the environment wins, for scripting. The key is never
-//! written anywhere else.
+//! identifier. `KIE_API_KEY` in the environment wins, for scripting: it is read once, at the
+//! very start of the process ([`take_env_key`]), and removed from the environment, so that
+//! no web view, helper or child process inherits it. The key is never written anywhere else.
+
+use std::sync::OnceLock;
 
 use kie::ApiKey;
 use serde::Serialize;
+
+// keyring 3 keeps keys in memory, lost at exit, on a platform whose store feature is not on
+// (crates/studio/Cargo.toml turns on each platform's): refuse to build anywhere else.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+compile_error!("Kie Studio has no keyring store for this platform: the API key would be kept in memory only.");
 
 /// The keyring service name: the app's identifier.
 pub const SERVICE: &str = "ai.kie.studio";
 const ACCOUNT: &str = "api-key";
 pub const ENV_VAR: &str = "KIE_API_KEY";
+
+/// `KIE_API_KEY` as [`take_env_key`] found it (`None` inside: it was not set).
+static TAKEN: OnceLock<Option<ApiKey>> = OnceLock::new();
+
+/// Reads `KIE_API_KEY` once and removes it from this process's environment, so that the web
+/// view, its helper processes and anything else started later never inherit it. Call it
+/// first thing in `main`, before any other thread starts (changing the environment is not
+/// thread-safe). The key stays available to [`crate::app::process_env`], which is how the
+/// app reads it. Later calls change nothing. Returns whether a key was there.
+pub fn take_env_key() -> bool {
+    let taken = TAKEN.get_or_init(|| {
+        let key = std::env::var(ENV_VAR).ok().and_then(ApiKey::new);
+        // Also an empty or unreadable (non-UTF-8) value goes: nothing of it is passed on.
+        if std::env::var_os(ENV_VAR).is_some() {
+            std::env::remove_var(ENV_VAR);
+        }
+        key
+    });
+    taken.is_some()
+}
+
+/// What [`take_env_key`] read: `None` when it was not called (the environment is then read
+/// as it is), `Some(None)` when `KIE_API_KEY` was not set.
+pub fn taken_env_key() -> Option<Option<&'static ApiKey>> {
+    TAKEN.get().map(Option::as_ref)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +134,21 @@ fn unavailable(e: keyring::Error) -> KeyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store is the platform's own (Secret Service, macOS Keychain, Windows Credential
+    /// Manager), never keyring's in-memory stand-in. Building an entry talks to no service.
+    #[test]
+    fn keys_go_to_the_platforms_store_not_memory() {
+        let entry = keyring::Entry::new("ai.kie.studio.test-store-kind", "api-key").unwrap();
+        let credential = entry.get_credential();
+        assert!(credential.downcast_ref::<keyring::mock::MockCredential>().is_none(), "an in-memory keyring");
+        #[cfg(target_os = "linux")]
+        assert!(credential.downcast_ref::<keyring::secret_service::SsCredential>().is_some());
+        #[cfg(target_os = "macos")]
+        assert!(credential.downcast_ref::<keyring::macos::MacCredential>().is_some());
+        #[cfg(target_os = "windows")]
+        assert!(credential.downcast_ref::<keyring::windows::WinCredential>().is_some());
+    }
 
     #[test]
     fn environment_wins_without_touching_the_keyring() {

@@ -149,21 +149,20 @@ pub fn check_relative(rel: &str) -> Result<(), PathError> {
     Ok(())
 }
 
-/// The file name of a result, made only from the app's own data: never from a URL, whose
-/// name Kie controls and which may be long, repeated across tasks, or hostile.
-/// `ext` is reduced to lowercase ASCII letters and digits; anything else becomes `bin`.
-/// Every file below `dir` (recursively), sorted; a missing folder has none.
+/// Every entry below `dir` (recursively) that is not a folder, sorted; a missing folder has
+/// none. Symbolic links are listed as entries and never followed (the library makes none,
+/// and a link back up the tree would make the walk endless); callers that read a file check
+/// that it is a regular one.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
+            // `DirEntry::file_type` does not follow links (`Path::is_dir` does).
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                _ => out.push(e.path()),
             }
         }
     }
@@ -171,6 +170,14 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Whether `path` is a regular file itself (not a link to one, a folder, a pipe or a device).
+pub fn is_plain_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+}
+
+/// The file name of a result, made only from the app's own data: never from a URL, whose
+/// name Kie controls and which may be long, repeated across tasks, or hostile.
+/// `ext` is reduced to lowercase ASCII letters and digits; anything else becomes `bin`.
 pub fn result_file_name(task_id: i64, index: u32, ext: &str) -> String {
     format!("task-{task_id}-{index}.{}", clean_ext(ext))
 }
@@ -286,6 +293,29 @@ mod tests {
         assert_eq!(result_file_name(7, 0, "../../etc/passwd"), "task-7-0.bin");
         assert_eq!(result_file_name(7, 0, ""), "task-7-0.bin");
         assert_eq!(result_file_name(7, 0, "mp4?x=1"), "task-7-0.bin");
+    }
+
+    /// Two symlinks back up the tree made the walk follow 2^40 paths (Linux gives up on a
+    /// path only after 40 links): health and rescan never came back.
+    #[test]
+    fn symlink_loops_do_not_hang_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(media.join("2026/03")).unwrap();
+        std::fs::write(media.join("2026/03/task-1-0.mp4"), b"v").unwrap();
+        std::os::unix::fs::symlink(&media, media.join("2026/loop-a")).unwrap();
+        std::os::unix::fs::symlink("..", media.join("2026/03/loop-b")).unwrap();
+        std::os::unix::fs::symlink(media.join("2026/03/task-1-0.mp4"), media.join("link.mp4")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let walked = media.clone();
+        std::thread::spawn(move || tx.send(files_under(&walked)).unwrap());
+        let files = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the walk finished");
+        // Links are listed as what they are (never followed), so a health check reports them.
+        let names: Vec<_> = files.iter().map(|f| f.strip_prefix(&media).unwrap().to_path_buf()).collect();
+        assert_eq!(
+            names,
+            ["2026/03/loop-b", "2026/03/task-1-0.mp4", "2026/loop-a", "link.mp4"].map(PathBuf::from).to_vec()
+        );
     }
 
     #[test]

@@ -23,9 +23,26 @@ pub struct AppInfo {
     /// video from the asset protocol, and loads it on its UI thread). `None` until a library
     /// is open.
     pub media_base: Option<String>,
-    /// Never the key itself: whether one is set, where, its last four.
+    /// Never the key itself: whether one is set, where (the keyring or `KIE_API_KEY`), its
+    /// last four.
     pub key: KeyStatus,
+    /// Where the key is sent, when that is not Kie's own hosts (`--api-base`, `--upload-base`,
+    /// `KIE_API_BASE`, `KIE_UPLOAD_BASE`): the window says so. `None` with Kie's own hosts,
+    /// and in the demo (its simulator runs inside the app).
+    pub hosts: Option<Hosts>,
+    /// Why the library could not be opened, when that is the library's own problem:
+    /// `db_corrupt` (its database is damaged and was left as it is: `repair_library` sets it
+    /// aside and starts afresh with what it can read), `db_too_new`, `db_io`. `None` once a
+    /// library is open.
+    pub library_problem: Option<crate::error::ApiError>,
     pub rules: Rules,
+}
+
+/// Kie's hosts in use, when either is not Kie's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Hosts {
+    pub api_base: String,
+    pub upload_base: String,
 }
 
 /// A key that Kie accepted and that was saved.

@@ -116,7 +116,8 @@ impl<'a> Poller<'a> {
                         let studio = studio.clone();
                         jobs.spawn(async move {
                             if let Err(e) = studio.poller().poll_once(&task).await {
-                                eprintln!("poll of task {} failed: {e}", task.id);
+                                let kie = task.kie_task_id.as_deref().unwrap_or("?");
+                                eprintln!("poll of task {} (Kie task {kie}) failed: {e}", task.id);
                             }
                             studio.busy().mark(task.id, false);
                             studio.wake().notify_one();
@@ -131,6 +132,13 @@ impl<'a> Poller<'a> {
                 _ = studio.wake().notified() => {}
             }
         }
+    }
+
+    /// Whether `until` holds as the library stands, for a process that watches another one
+    /// poll (the `kie` command line while the app holds the library).
+    pub fn reached(self, until: Until) -> Result<bool, StudioError> {
+        let unfinished = tasks::unfinished(self.studio.db())?;
+        self.should_stop(until, &unfinished, true)
     }
 
     fn should_stop(self, until: Until, unfinished: &[Task], idle: bool) -> Result<bool, StudioError> {
@@ -160,6 +168,8 @@ impl<'a> Poller<'a> {
         let age = studio.now_ms() - started;
         if age > cfg.give_up_after_ms {
             let t = tasks::mark_stale(db, task.id, true, studio.now_ms())?;
+            // Not polled any more: it no longer holds one of the client's running slots.
+            studio.client().finish_tracking(kie_id);
             studio.emit_task(&t);
             return Ok(());
         }
@@ -202,6 +212,7 @@ impl<'a> Poller<'a> {
             Err(e) if e.code() == ErrorCode::NotFound => {
                 // Kie still has no record after the grace period: stop, but keep it recoverable.
                 let t = tasks::mark_stale(db, task.id, true, now)?;
+                studio.client().finish_tracking(kie_id);
                 studio.emit_task(&t);
             }
             Err(e) => {

@@ -173,13 +173,70 @@ impl Notices {
 
 /// Kie's words for a failure, short and on one line, or a plain fallback.
 fn plain_reason(task: &Task) -> String {
-    let raw = task.fail_message.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    let Some(raw) = raw else { return "Kie could not make it.".to_string() };
-    let one_line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = task.fail_message.as_deref().map(plain_line).unwrap_or_default();
+    if one_line.is_empty() {
+        return "Kie could not make it.".to_string();
+    }
     if one_line.chars().count() <= 140 {
         one_line
     } else {
         format!("{}…", one_line.chars().take(139).collect::<String>())
+    }
+}
+
+/// Words from outside (Kie's `failMsg`, its states) as one line of plain text: terminal
+/// escape sequences (CSI, OSC), other control characters and bidirectional overrides
+/// removed, line breaks and tabs made spaces, runs of spaces made one, ends trimmed. For the
+/// desktop's notices and the CLI's output, where they would otherwise drive the terminal or
+/// hide what a line says.
+pub fn plain_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // ESC [ … final, or the one-character CSI: parameters up to a final byte @–~.
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                skip_csi(&mut chars);
+            }
+            '\u{9b}' => skip_csi(&mut chars),
+            // ESC ] … up to BEL or ESC \ (a window title, a link).
+            '\u{1b}' if chars.peek() == Some(&']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            c if c.is_whitespace() => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('@'..='~').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Characters that reorder how the text around them shows (U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// A notice's text as the desktop's notification body. Linux (and BSD) notification servers
+/// read the body as a small markup language (`<b>`, `<a href>`, `<img>`, entities), so there
+/// it is escaped; macOS and Windows show the text as it is.
+pub fn desktop_body(text: &str) -> String {
+    if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")) {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    } else {
+        text.to_string()
     }
 }
 
@@ -297,5 +354,28 @@ mod tests {
         assert_eq!(n.for_change(&c).as_deref(), Some("Your character is ready"));
         assert_eq!(n.for_change(&task(5, TaskStatus::Running, None, None)), None);
         assert_eq!(n.for_change(&task(6, TaskStatus::Cancelled, None, None)), None);
+    }
+
+    /// Kie's words are text: terminal escapes and control characters go, and on Linux, where
+    /// notification servers read the body as markup, `<`, `>` and `&` show as themselves
+    /// instead of making a link, an image or bold text.
+    #[test]
+    fn kies_words_stay_plain_text() {
+        let mut n = Notices::default();
+        let mut f = task(7, TaskStatus::Failed, Some("fail"), None);
+        f.fail_message =
+            Some("<a href=\"https://evil.example\">Click</a> & \x1b[31mred\x1b[0m\u{7}\u{202e}gnp.exe\r\nend".into());
+        let text = n.for_change(&f).unwrap();
+        assert_eq!(text, "A task failed: <a href=\"https://evil.example\">Click</a> & redgnp.exe end");
+        let body = desktop_body(&text);
+        if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")) {
+            assert_eq!(
+                body,
+                "A task failed: &lt;a href=\"https://evil.example\"&gt;Click&lt;/a&gt; &amp; redgnp.exe end"
+            );
+        } else {
+            assert_eq!(body, text);
+        }
+        assert_eq!(plain_line("  \x1b]0;title\x07ok\t\u{9b}2Jdone \u{2066}x "), "ok done x");
     }
 }

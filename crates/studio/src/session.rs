@@ -5,11 +5,12 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use kie::catalogue::Catalogue;
-use kie::client::ClientConfig;
+use kie::client::{ClientConfig, DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE};
 use kie::validate::Problem;
 use kie::{ApiKey, KieClient};
 use tokio::task::JoinHandle;
@@ -18,10 +19,12 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::Db;
 use crate::error::StudioError;
 use crate::keys::{KeySource, KeyStatus, KeyStore};
+use crate::library_lock::{self, PollerLock};
 use crate::paths::{LibraryPaths, RootSource};
-use crate::payloads::{AppInfo, KeyCheck};
+use crate::payloads::{AppInfo, Hosts, KeyCheck};
 use crate::poller::Until;
 use crate::settings;
+use crate::shared_limits::{LibraryLimits, SharedLimitsConfig};
 use crate::studio::Studio;
 use crate::studio_config::{PollConfig, StudioConfig};
 
@@ -43,15 +46,19 @@ pub const E2E_PICK_ENV: &str = "KIE_STUDIO_E2E_PICK";
 pub const E2E_EXPORT_DIR_ENV: &str = "KIE_STUDIO_E2E_EXPORT_DIR";
 
 /// Where the app's things are and which hosts it talks to. Read once at startup.
+///
+/// Kie's hosts, where the key is sent, come only from here (a flag, an environment
+/// variable, else Kie's own) or from the demo: never from a library, which may have been
+/// handed over by someone else.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// The real library.
     pub library: LibraryPaths,
     /// Whether `--library` or `KIE_STUDIO_LIBRARY` chose it.
     pub library_overridden: bool,
-    /// `--api-base` / `KIE_API_BASE`; else the library's setting; else Kie's.
+    /// `--api-base` / `KIE_API_BASE`; else Kie's.
     pub api_base: Option<String>,
-    /// `--upload-base` / `KIE_UPLOAD_BASE`; else the library's setting; else Kie's.
+    /// `--upload-base` / `KIE_UPLOAD_BASE`; else Kie's.
     pub upload_base: Option<String>,
     /// `KIE_STUDIO_KEYRING_SERVICE`: another keyring entry (tests keep apart).
     pub keyring_service: Option<String>,
@@ -94,15 +101,50 @@ pub fn load_catalogue(extra: Option<&str>) -> Result<Catalogue, StudioError> {
     Ok(catalogue)
 }
 
+/// Whether the test hooks (`KIE_STUDIO_KEYRING_SERVICE`, `KIE_STUDIO_CRASH_AT`,
+/// `KIE_STUDIO_E2E_PICK`, `KIE_STUDIO_E2E_EXPORT_DIR`) are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hooks {
+    Read,
+    Ignored,
+}
+
+impl Hooks {
+    /// What this build does: only a build with the `test-hooks` feature (the tests' builds:
+    /// `kie-cli`'s and `studio-server`'s tests, `scripts/test.sh`'s browser server,
+    /// `scripts/e2e.sh`'s app) and the crate's own unit tests read them. What is packaged,
+    /// and what `scripts/run.sh` builds, ignores them.
+    pub const BUILT: Hooks = if cfg!(any(test, feature = "test-hooks")) { Hooks::Read } else { Hooks::Ignored };
+}
+
 impl SessionConfig {
     /// From the program's arguments (`--library DIR`, `--api-base URL`, `--upload-base URL`,
     /// also as `--name=value`; the program name first, as `std::env::args` gives it) and the
-    /// environment. Arguments win over the environment. Unknown arguments are ignored.
+    /// environment. Arguments win over the environment. Unknown arguments are ignored. Test
+    /// hooks are read as this build does ([`Hooks::BUILT`]).
     pub fn from_args_and_env(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<SessionConfig, StudioError> {
+        SessionConfig::from_args_and_env_with(args, env, Hooks::BUILT)
+    }
+
+    /// [`SessionConfig::from_args_and_env`], reading the test hooks or not.
+    pub fn from_args_and_env_with(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+        hooks: Hooks,
+    ) -> Result<SessionConfig, StudioError> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let hook = |name: &str| match hooks {
+            Hooks::Read => env(name),
+            Hooks::Ignored => {
+                if env(name).is_some() {
+                    eprintln!("kie-studio: ignoring {name}: a test hook, and this build has none");
+                }
+                None
+            }
+        };
         let (mut library, mut api_base, mut upload_base) = (None, None, None);
         let mut it = args.into_iter().skip(1);
         while let Some(arg) = it.next() {
@@ -139,19 +181,22 @@ impl SessionConfig {
                 (paths, source == RootSource::Env)
             }
         };
-        let e2e_pick = env(E2E_PICK_ENV)
+        let api_base = api_base.or_else(|| env(API_BASE_ENV)).map(|b| host_base("api-base", b)).transpose()?;
+        let upload_base =
+            upload_base.or_else(|| env(UPLOAD_BASE_ENV)).map(|b| host_base("upload-base", b)).transpose()?;
+        let e2e_pick = hook(E2E_PICK_ENV)
             .map(|v| v.split(':').filter(|p| !p.trim().is_empty()).map(|p| absolute(Path::new(p.trim()))).collect());
         Ok(SessionConfig {
             library,
             library_overridden,
-            api_base: api_base.or_else(|| env(API_BASE_ENV)),
-            upload_base: upload_base.or_else(|| env(UPLOAD_BASE_ENV)),
-            keyring_service: env(KEYRING_SERVICE_ENV),
+            api_base,
+            upload_base,
+            keyring_service: hook(KEYRING_SERVICE_ENV),
             poll_scale: env(POLL_SCALE_ENV).and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| *s > 0.0),
-            crash_at: env(CRASH_AT_ENV).map(|s| s.trim().to_string()),
+            crash_at: hook(CRASH_AT_ENV).map(|s| s.trim().to_string()),
             submit_lease_ms: env(SUBMIT_LEASE_ENV).and_then(|s| s.trim().parse::<i64>().ok()).filter(|ms| *ms > 0),
             e2e_pick,
-            e2e_export_dir: env(E2E_EXPORT_DIR_ENV).map(|d| absolute(Path::new(d.trim()))),
+            e2e_export_dir: hook(E2E_EXPORT_DIR_ENV).map(|d| absolute(Path::new(d.trim()))),
             catalogue: Arc::new(load_catalogue(env(CATALOGUE_ENV).as_deref())?),
         })
     }
@@ -163,6 +208,16 @@ impl SessionConfig {
         let mut name = root.file_name().map(OsString::from).unwrap_or_else(|| OsString::from("kie-studio"));
         name.push("-demo");
         LibraryPaths::new(root.with_file_name(name)).expect("a sibling of an absolute path is absolute")
+    }
+
+    /// The desktop app's single-instance name: one window per library (a second launch on
+    /// the same library focuses the first). A D-Bus name, from the app's identifier and a
+    /// digest of the library's path.
+    pub fn instance_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.library.root().to_string_lossy().as_bytes());
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("{}.library_{hex}", crate::keys::SERVICE)
     }
 
     /// The app's keyring entry, or the one `KIE_STUDIO_KEYRING_SERVICE` names.
@@ -189,10 +244,41 @@ impl SessionConfig {
         Ok(Db::open(&paths.db(), SystemClock.now_ms())?)
     }
 
-    /// Kie's hosts for the real library: the command line or environment, else the
-    /// library's settings, else Kie's own.
-    fn client_config(&self, key: ApiKey, db: &Db) -> Result<ClientConfig, StudioError> {
-        Ok(settings::client_config(db, key, self.api_base.clone(), self.upload_base.clone())?)
+    /// The client for the real library: Kie's hosts from the command line or environment,
+    /// else Kie's own (never from the library); Kie's limits shared with every other process
+    /// on this library.
+    fn client_config(&self, key: ApiKey) -> ClientConfig {
+        let mut cfg = ClientConfig::new(key);
+        if let Some(base) = &self.api_base {
+            cfg.api_base = base.clone();
+        }
+        if let Some(base) = &self.upload_base {
+            cfg.upload_base = base.clone();
+        }
+        let shared = LibraryLimits::new(self.library.root(), SharedLimitsConfig::from_client(&cfg.limits));
+        cfg.shared_limits = Some(Arc::new(shared));
+        cfg
+    }
+
+    /// The hosts the real library sends the key to, when either is not Kie's own.
+    pub fn custom_hosts(&self) -> Option<Hosts> {
+        let api_base = self.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+        let upload_base = self.upload_base.as_deref().unwrap_or(DEFAULT_UPLOAD_BASE);
+        (api_base != DEFAULT_API_BASE || upload_base != DEFAULT_UPLOAD_BASE)
+            .then(|| Hosts { api_base: api_base.to_string(), upload_base: upload_base.to_string() })
+    }
+
+    /// The library's database, with what older versions kept there about Kie's hosts
+    /// removed (and said): they are not used, and an older copy of the app must not use them.
+    fn open_real_library(&self) -> Result<Db, StudioError> {
+        let db = self.open_library(&self.library)?;
+        for (name, value) in settings::forget_hosts(&db)? {
+            eprintln!(
+                "kie-studio: this library named {value} as Kie's {name}; ignored and removed (Kie's hosts come \
+                 only from --api-base/--upload-base or KIE_API_BASE/KIE_UPLOAD_BASE)"
+            );
+        }
+        Ok(db)
     }
 
     fn studio_config(&self) -> StudioConfig {
@@ -221,6 +307,8 @@ pub struct Session {
     studio: Studio,
     mode: Mode,
     runner: Option<JoinHandle<()>>,
+    /// Set while the runner holds the library's lock (it polls and downloads).
+    polling: Arc<AtomicBool>,
     media: Option<crate::media_server::MediaServer>,
     #[cfg(feature = "demo")]
     _sim: Option<kie_sim::Sim>,
@@ -238,6 +326,7 @@ impl Session {
             studio,
             mode,
             runner: None,
+            polling: Arc::new(AtomicBool::new(false)),
             media: None,
             #[cfg(feature = "demo")]
             _sim: None,
@@ -246,8 +335,8 @@ impl Session {
 
     /// The real library with this key (from the environment or the keyring). Not started.
     pub fn open_real(cfg: &SessionConfig, key: ApiKey) -> Result<Session, StudioError> {
-        let db = cfg.open_library(&cfg.library)?;
-        let client = KieClient::new(cfg.client_config(key, &db)?)?;
+        let db = cfg.open_real_library()?;
+        let client = KieClient::new(cfg.client_config(key))?;
         Ok(Session::over(cfg.library.clone(), db, client, cfg, cfg.studio_config(), Mode::Real))
     }
 
@@ -293,15 +382,16 @@ impl Session {
     /// open the real library with it. A key Kie refuses is not saved (`unauthorized`); when
     /// Kie cannot be asked, nothing is saved either and the error says why.
     pub async fn open_with_new_key(cfg: &SessionConfig, raw: &str) -> Result<(Session, KeyCheck), StudioError> {
-        let Some(key) = ApiKey::new(raw) else {
-            return Err(StudioError::InvalidInput(vec![Problem::new(
-                "key",
-                "required",
-                "Paste your Kie API key (from kie.ai/api-key).",
-            )]));
-        };
-        let db = cfg.open_library(&cfg.library)?;
-        let client = KieClient::new(cfg.client_config(key.clone(), &db)?)?;
+        // Refused as entered, in plain words: empty, or a character no header can carry.
+        let key = ApiKey::parse(raw).map_err(|problem| {
+            let rule = match problem {
+                kie::secret::KeyProblem::Empty => "required",
+                kie::secret::KeyProblem::BadCharacter { .. } => "bad_format",
+            };
+            StudioError::InvalidInput(vec![Problem::new("key", rule, problem.to_string())])
+        })?;
+        let db = cfg.open_real_library()?;
+        let client = KieClient::new(cfg.client_config(key.clone()))?;
         let credits = client.credits().await?;
         cfg.key_store().save(&key)?;
         let check = KeyCheck { last4: key.last4(), credits };
@@ -309,7 +399,9 @@ impl Session {
     }
 
     /// Start the poller on the current Tokio runtime: it recovers first, so everything a
-    /// previous run left unfinished is polled and downloaded again. Idempotent.
+    /// previous run left unfinished is polled and downloaded again. It first takes the
+    /// library's lock ([`library_lock`]); while another process (`kie resume`, `kie generate
+    /// --wait`) holds it, it waits and takes over when that one is done. Idempotent.
     pub fn start(&mut self) {
         if self.runner.is_some() {
             return;
@@ -320,7 +412,11 @@ impl Session {
             Err(e) => eprintln!("kie-studio: could not start the local media server: {e}"),
         }
         let studio = self.studio.clone();
+        let polling = self.polling.clone();
         self.runner = Some(tokio::spawn(async move {
+            // Held for as long as this task lives: aborting the runner frees the library.
+            let _lock = take_library(&studio).await;
+            polling.store(true, Ordering::SeqCst);
             // `run` only returns on a database error; try again after a pause rather than
             // stop polling for the rest of the session.
             while let Err(e) = studio.poller().run(Until::Forever).await {
@@ -328,6 +424,12 @@ impl Session {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }));
+    }
+
+    /// Whether this session polls and downloads its library: started, and holding the
+    /// library's lock.
+    pub fn polls(&self) -> bool {
+        self.polling.load(Ordering::SeqCst)
     }
 
     pub fn studio(&self) -> &Studio {
@@ -347,6 +449,56 @@ impl Session {
     }
 }
 
+/// The library's lock, once it is free: tried at once, then again after 20 ms doubling to
+/// four scheduler ticks (1 s). Another session of this process frees it within moments (its
+/// runner is aborting); another process, when it is done. `None`: locks do not work there
+/// (said once), so this session polls as before.
+async fn take_library(studio: &Studio) -> Option<PollerLock> {
+    let root = studio.paths().root().to_path_buf();
+    let longest = Duration::from_millis(studio.config().poll.tick_ms.saturating_mul(4).max(20));
+    let mut pause = Duration::from_millis(20).min(longest);
+    let mut said = false;
+    loop {
+        match PollerLock::try_acquire(&root, library_lock::APP) {
+            Ok(Ok(lock)) => {
+                if said {
+                    eprintln!("kie-studio: polling and downloading {} again", root.display());
+                }
+                return Some(lock);
+            }
+            Ok(Err(busy)) => {
+                if !said && !busy.is_this_process() {
+                    eprintln!(
+                        "kie-studio: {} is polling and downloading {}; Kie Studio takes over when it is done",
+                        busy.who(),
+                        root.display()
+                    );
+                    said = true;
+                }
+            }
+            Err(e) => {
+                eprintln!("kie-studio: cannot lock {} ({e}); polling without the lock", root.display());
+                return None;
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(longest);
+    }
+}
+
+/// `--api-base` / `--upload-base`: an http(s) address, kept without a trailing `/`.
+fn host_base(name: &str, value: String) -> Result<String, StudioError> {
+    let v = value.trim();
+    if !(v.starts_with("http://") || v.starts_with("https://")) || v.contains(char::is_whitespace) {
+        return Err(StudioError::InvalidInput(vec![Problem::new(
+            name,
+            "bad_format",
+            format!("--{name} must be an http:// or https:// address, not {v:?}."),
+        )]));
+    }
+    Ok(v.trim_end_matches('/').to_string())
+}
+
 /// What the window needs to know, with `open` open (or none: the welcome screen).
 pub fn app_info(cfg: &SessionConfig, open: Option<&Session>, key: KeyStatus) -> AppInfo {
     AppInfo {
@@ -356,6 +508,8 @@ pub fn app_info(cfg: &SessionConfig, open: Option<&Session>, key: KeyStatus) -> 
         library_path: open.map_or(cfg.library.root(), Session::root).display().to_string(),
         media_base: open.and_then(|s| s.media.as_ref()).map(|m| m.base().to_string()),
         key,
+        hosts: if open.is_some_and(Session::is_demo) { None } else { cfg.custom_hosts() },
+        library_problem: None,
         rules: crate::payloads::Rules::current(),
     }
 }
@@ -435,6 +589,28 @@ mod tests {
         assert_eq!(cfg.demo_library().root(), Path::new("/tmp/x/lib-demo"));
     }
 
+    /// A build without the `test-hooks` feature (what is packaged and what `run.sh` builds)
+    /// ignores the test hooks: another keyring entry, crash points, files the picker would
+    /// return, an export folder.
+    #[test]
+    fn test_hooks_are_read_only_by_test_builds() {
+        let e = env(&[
+            ("HOME", "/h"),
+            (KEYRING_SERVICE_ENV, "svc.other"),
+            (CRASH_AT_ENV, "after_id"),
+            (E2E_PICK_ENV, "/a/one.png"),
+            (E2E_EXPORT_DIR_ENV, "/tmp/out"),
+            (POLL_SCALE_ENV, "0.5"),
+        ]);
+        let cfg = SessionConfig::from_args_and_env_with(args(&[]), &e, Hooks::Ignored).unwrap();
+        assert_eq!((cfg.keyring_service, cfg.crash_at, cfg.e2e_pick, cfg.e2e_export_dir), (None, None, None, None));
+        assert_eq!(cfg.poll_scale, Some(0.5), "not a test hook");
+        let cfg = SessionConfig::from_args_and_env_with(args(&[]), &e, Hooks::Read).unwrap();
+        assert_eq!((cfg.keyring_service.as_deref(), cfg.crash_at.as_deref()), (Some("svc.other"), Some("after_id")));
+        assert_eq!(cfg.e2e_export_dir, Some(PathBuf::from("/tmp/out")));
+        assert_eq!(Hooks::BUILT, if cfg!(any(test, feature = "test-hooks")) { Hooks::Read } else { Hooks::Ignored });
+    }
+
     #[test]
     fn bad_arguments_and_hooks() {
         let err = SessionConfig::from_args_and_env(args(&["--library"]), env(&[("HOME", "/h")])).unwrap_err();
@@ -446,6 +622,112 @@ mod tests {
         assert_eq!(cfg.poll_scale, None);
         let cfg = SessionConfig::from_args_and_env(args(&["--library", "rel"]), env(&[])).unwrap();
         assert!(cfg.library.root().is_absolute());
+    }
+
+    /// Issue 10: the window says where the key goes when that is not Kie's own hosts, and
+    /// which key is in use (its source and last four).
+    #[test]
+    fn app_info_names_hosts_that_are_not_kies_own_and_the_key_in_use() {
+        let key = KeyStatus { set: true, source: Some(KeySource::Environment), last4: Some("1234".into()) };
+        let cfg = SessionConfig::from_args_and_env(args(&["--library", "/l"]), env(&[])).unwrap();
+        let info = app_info(&cfg, None, key.clone());
+        assert_eq!((info.hosts, info.key.clone()), (None, key.clone()));
+        let cfg = SessionConfig::from_args_and_env(
+            args(&["--library", "/l", "--api-base", "https://api.kie.ai/"]),
+            env(&[(UPLOAD_BASE_ENV, "http://127.0.0.1:5/")]),
+        )
+        .unwrap();
+        let info = app_info(&cfg, None, key);
+        let hosts = Hosts { api_base: DEFAULT_API_BASE.into(), upload_base: "http://127.0.0.1:5".into() };
+        assert_eq!(info.hosts, Some(hosts));
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["hosts"]["upload_base"], "http://127.0.0.1:5");
+        assert_eq!(
+            (json["key"]["source"].as_str(), json["key"]["last4"].as_str()),
+            (Some("environment"), Some("1234"))
+        );
+
+        for bad in ["ftp://x", "api.kie.ai", "http://a b"] {
+            let err =
+                SessionConfig::from_args_and_env(args(&["--library", "/l", "--api-base", bad]), env(&[])).unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{bad}");
+        }
+    }
+
+    /// One window per library: a D-Bus name of its own per library folder.
+    #[test]
+    fn the_single_instance_name_is_per_library() {
+        let id =
+            |lib: &str| SessionConfig::from_args_and_env(args(&["--library", lib]), env(&[])).unwrap().instance_id();
+        assert_eq!(id("/a/lib"), id("/a/lib"));
+        assert_ne!(id("/a/lib"), id("/b/lib"));
+        let name = id("/a/lib");
+        assert!(name.starts_with("ai.kie.studio.library_") && name.len() < 255, "{name}");
+        assert!(name.split('.').all(|e| !e.is_empty() && !e.starts_with(|c: char| c.is_ascii_digit())), "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'), "{name}");
+    }
+
+    /// Issue 10: a library handed over with hosts in its settings table: the key goes to
+    /// Kie's own hosts (or those given by flag or environment), and the rows are removed.
+    #[tokio::test]
+    async fn a_library_never_chooses_where_the_key_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        let db = Db::open(&lib.join("library.db"), SystemClock.now_ms()).unwrap();
+        db.with(|c| {
+            c.execute("INSERT INTO settings (key, value) VALUES ('api_base', 'http://127.0.0.1:9')", [])?;
+            c.execute("INSERT INTO settings (key, value) VALUES ('upload_base', 'http://127.0.0.1:9')", [])?;
+            Ok(())
+        })
+        .unwrap();
+        drop(db);
+        let cfg = SessionConfig::from_args_and_env(args(&["--library", lib.to_str().unwrap()]), env(&[])).unwrap();
+        let session = Session::open_real(&cfg, ApiKey::new("k-1234").unwrap()).unwrap();
+        let client = session.studio().client().config();
+        assert_eq!((client.api_base.as_str(), client.upload_base.as_str()), (DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE));
+        assert_eq!(settings::forget_hosts(session.studio().db()).unwrap(), []);
+        drop(session);
+
+        let cfg = SessionConfig::from_args_and_env(
+            args(&["--library", lib.to_str().unwrap(), "--api-base", "http://127.0.0.1:7"]),
+            env(&[]),
+        )
+        .unwrap();
+        let session = Session::open_real(&cfg, ApiKey::new("k-1234").unwrap()).unwrap();
+        assert_eq!(session.studio().client().config().api_base, "http://127.0.0.1:7");
+    }
+
+    /// Issue 10: two sessions on one library (two windows, or the app and its browser
+    /// server): only one polls; the other takes over when the first closes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_sessions_on_one_library_take_turns_to_poll() {
+        let sim = kie_sim::Sim::start(kie_sim::SimConfig { key: "good-key-1234".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = test_config(&dir.path().join("lib"), &sim);
+        let key = || ApiKey::new("good-key-1234").unwrap();
+        let until = |what: &str, s: &Session| {
+            let (what, deadline) = (what.to_string(), std::time::Instant::now() + Duration::from_secs(10));
+            let polls = s.polling.clone();
+            async move {
+                while !polls.load(Ordering::SeqCst) {
+                    assert!(std::time::Instant::now() < deadline, "{what}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        };
+        let mut first = Session::open_real(&cfg, key()).unwrap();
+        first.start();
+        until("the first session polls", &first).await;
+        let mut second = Session::open_real(&cfg, key()).unwrap();
+        second.start();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(first.polls() && !second.polls(), "two pollers on one library");
+        drop(first);
+        until("the second session takes over", &second).await;
+        sim.shutdown().await;
     }
 
     fn test_config(root: &Path, sim: &kie_sim::Sim) -> SessionConfig {
@@ -566,5 +848,11 @@ mod tests {
         let task = demo.studio().journal().submit("sora-2-text-to-video", &input).await.unwrap();
         assert!(task.demo);
         assert!(!dir.path().join("lib").exists(), "the real library is not touched");
+        // The demo's simulator is no host to warn about.
+        let mut cfg = cfg.clone();
+        cfg.api_base = Some(demo.studio().client().config().api_base.clone());
+        assert!(cfg.custom_hosts().is_some());
+        let none = |_: &str| None;
+        assert_eq!(app_info(&cfg, Some(&demo), cfg.key_status(none)).hosts, None);
     }
 }

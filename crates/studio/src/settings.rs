@@ -3,6 +3,11 @@
 //! The API key is deliberately not one of them: it lives in the OS keyring, never in a file
 //! that may be synced, backed up or attached to a bug report. There is no way to store an
 //! arbitrary key here, so it cannot slip in by accident.
+//!
+//! Nor are Kie's hosts, where the key is sent: a library can be handed over, so a host named
+//! in it could send the key anywhere. They come from the command line or the environment
+//! (`session::SessionConfig`). Rows older versions kept for them (`api_base`,
+//! `upload_base`) are removed when a library is opened ([`forget_hosts`]).
 
 use std::path::{Path, PathBuf};
 
@@ -14,23 +19,20 @@ use crate::db::{Db, StoreError};
 pub enum Setting {
     /// An absolute path to the library folder (see `paths::resolve_root` for precedence).
     LibraryPath,
-    /// Overrides Kie's API base (`https://api.kie.ai`), e.g. for the local simulator.
-    ApiBase,
-    /// Overrides Kie's upload base.
-    UploadBase,
     /// The model last submitted, preselected in the form.
     LastModel,
 }
 
+/// Rows older versions kept for Kie's hosts, no longer read (see the module's docs).
+pub const FORGOTTEN_HOST_KEYS: [&str; 2] = ["api_base", "upload_base"];
+
 impl Setting {
-    pub const ALL: [Setting; 4] = [Setting::LibraryPath, Setting::ApiBase, Setting::UploadBase, Setting::LastModel];
+    pub const ALL: [Setting; 2] = [Setting::LibraryPath, Setting::LastModel];
 
     /// The row's key; stable, as it is stored.
     pub fn key(self) -> &'static str {
         match self {
             Setting::LibraryPath => "library_path",
-            Setting::ApiBase => "api_base",
-            Setting::UploadBase => "upload_base",
             Setting::LastModel => "last_model",
         }
     }
@@ -44,12 +46,6 @@ impl Setting {
         let bad = |why: &str| Err(StoreError::InvalidInput(format!("{}: {why}, not {value:?}", self.key())));
         match self {
             Setting::LibraryPath if !Path::new(value).is_absolute() => bad("must be an absolute path"),
-            Setting::ApiBase | Setting::UploadBase
-                if !(value.starts_with("http://") || value.starts_with("https://"))
-                    || value.contains(char::is_whitespace) =>
-            {
-                bad("must be an http:// or https:// address")
-            }
             _ => Ok(()),
         }
     }
@@ -94,24 +90,6 @@ pub fn set_library_path(db: &Db, path: Option<&Path>) -> Result<(), StoreError> 
     set(db, Setting::LibraryPath, s)
 }
 
-/// Without a trailing `/`, so a path can be appended as is.
-pub fn api_base(db: &Db) -> Result<Option<String>, StoreError> {
-    Ok(get(db, Setting::ApiBase)?.map(|s| s.trim_end_matches('/').to_string()))
-}
-
-pub fn set_api_base(db: &Db, base: Option<&str>) -> Result<(), StoreError> {
-    set(db, Setting::ApiBase, base)
-}
-
-/// Without a trailing `/`.
-pub fn upload_base(db: &Db) -> Result<Option<String>, StoreError> {
-    Ok(get(db, Setting::UploadBase)?.map(|s| s.trim_end_matches('/').to_string()))
-}
-
-pub fn set_upload_base(db: &Db, base: Option<&str>) -> Result<(), StoreError> {
-    set(db, Setting::UploadBase, base)
-}
-
 pub fn last_model(db: &Db) -> Result<Option<String>, StoreError> {
     get(db, Setting::LastModel)
 }
@@ -120,22 +98,21 @@ pub fn set_last_model(db: &Db, model: Option<&str>) -> Result<(), StoreError> {
     set(db, Setting::LastModel, model)
 }
 
-/// The client's settings for Kie's hosts: `api_base` / `upload_base` given by the caller
-/// (command line or environment) win, then the library's settings, then Kie's own hosts.
-pub fn client_config(
-    db: &Db,
-    key: kie::ApiKey,
-    api_base: Option<String>,
-    upload_base: Option<String>,
-) -> Result<kie::ClientConfig, StoreError> {
-    let mut cfg = kie::ClientConfig::new(key);
-    if let Some(base) = api_base.or(self::api_base(db)?) {
-        cfg.api_base = base;
-    }
-    if let Some(base) = upload_base.or(self::upload_base(db)?) {
-        cfg.upload_base = base;
-    }
-    Ok(cfg)
+/// Removes the rows older versions kept for Kie's hosts; returns what they said (name,
+/// value), so the caller can tell the user. They are never used as hosts.
+pub fn forget_hosts(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    db.with(|c| {
+        let mut found = Vec::new();
+        for key in FORGOTTEN_HOST_KEYS {
+            let value: Option<String> =
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            if let Some(value) = value {
+                c.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+                found.push((key.replace('_', " "), value));
+            }
+        }
+        Ok(found)
+    })
 }
 
 #[cfg(test)]
@@ -145,21 +122,13 @@ mod tests {
     #[test]
     fn typed_round_trips_and_clearing() {
         let db = Db::open_in_memory().unwrap();
-        assert_eq!(api_base(&db).unwrap(), None);
-        set_api_base(&db, Some(" http://127.0.0.1:8787/ ")).unwrap();
-        assert_eq!(api_base(&db).unwrap().as_deref(), Some("http://127.0.0.1:8787"));
-        set_api_base(&db, Some("https://api.kie.ai")).unwrap();
-        assert_eq!(api_base(&db).unwrap().as_deref(), Some("https://api.kie.ai"));
-        set_upload_base(&db, Some("https://kieai.redpandaai.co")).unwrap();
-        assert_eq!(upload_base(&db).unwrap().as_deref(), Some("https://kieai.redpandaai.co"));
         set_last_model(&db, Some("sora-2-text-to-video")).unwrap();
         assert_eq!(last_model(&db).unwrap().as_deref(), Some("sora-2-text-to-video"));
         let dir = tempfile::tempdir().unwrap();
         set_library_path(&db, Some(dir.path())).unwrap();
         assert_eq!(library_path(&db).unwrap().as_deref(), Some(dir.path()));
-        set_api_base(&db, None).unwrap();
         set_last_model(&db, Some("  ")).unwrap();
-        assert_eq!((api_base(&db).unwrap(), last_model(&db).unwrap()), (None, None));
+        assert_eq!(last_model(&db).unwrap(), None);
         set_library_path(&db, None).unwrap();
         assert_eq!(library_path(&db).unwrap(), None);
     }
@@ -167,11 +136,35 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         let db = Db::open_in_memory().unwrap();
-        assert!(matches!(set_api_base(&db, Some("api.kie.ai")), Err(StoreError::InvalidInput(_))));
-        assert!(matches!(set_upload_base(&db, Some("ftp://x")), Err(StoreError::InvalidInput(_))));
-        assert!(matches!(set_api_base(&db, Some("http://a b")), Err(StoreError::InvalidInput(_))));
         assert!(matches!(set_library_path(&db, Some(Path::new("relative/lib"))), Err(StoreError::InvalidInput(_))));
-        assert_eq!(api_base(&db).unwrap(), None);
+        assert_eq!(library_path(&db).unwrap(), None);
+    }
+
+    /// Issue 10: a library handed over with hosts in its settings sends the key nowhere;
+    /// the rows go (said to the caller), and nothing in this module can write them again.
+    #[test]
+    fn hosts_an_older_version_kept_are_forgotten() {
+        let db = Db::open_in_memory().unwrap();
+        db.with(|c| {
+            c.execute("INSERT INTO settings (key, value) VALUES ('api_base', 'http://127.0.0.1:9')", [])?;
+            c.execute("INSERT INTO settings (key, value) VALUES ('upload_base', 'http://evil.example')", [])?;
+            Ok(())
+        })
+        .unwrap();
+        set_last_model(&db, Some("m")).unwrap();
+        let found = forget_hosts(&db).unwrap();
+        assert_eq!(
+            found,
+            [
+                ("api base".to_string(), "http://127.0.0.1:9".to_string()),
+                ("upload base".into(), "http://evil.example".into())
+            ]
+        );
+        assert_eq!(forget_hosts(&db).unwrap(), []);
+        assert_eq!(last_model(&db).unwrap().as_deref(), Some("m"));
+        for key in FORGOTTEN_HOST_KEYS {
+            assert_eq!(Setting::parse(key), None, "{key}");
+        }
     }
 
     #[test]
@@ -186,7 +179,6 @@ mod tests {
         }
         // And nothing this module writes ends up under such a key.
         let db = Db::open_in_memory().unwrap();
-        set_api_base(&db, Some("https://api.kie.ai")).unwrap();
         set_last_model(&db, Some("m")).unwrap();
         let keys: Vec<String> = db
             .with(|c| {

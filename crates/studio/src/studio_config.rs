@@ -1,13 +1,26 @@
-//! How one library's engine behaves: [`StudioConfig`] (the submit lease, download attempts,
-//! demo marking, the crash-point test hook) and [`PollConfig`] (the scheduler's cadence,
-//! backoff and patience). Defaults follow the contract (docs/decisions.md, "Studio core").
+//! How one library's engine behaves: [`StudioConfig`] (the submit lease, who is alive,
+//! how long a Kie id's write is retried, download attempts, demo marking, the crash-point
+//! test hook) and [`PollConfig`] (the scheduler's cadence, backoff and patience). Defaults
+//! follow the contract (docs/decisions.md, "Studio core"; docs/reliability.md).
+
+use std::sync::Arc;
+
+use crate::lease::{OsProcesses, Processes};
 
 /// How a [`crate::Studio`] polls, downloads and recovers. Defaults follow the contract.
 #[derive(Debug, Clone)]
 pub struct StudioConfig {
     pub poll: PollConfig,
-    /// A `submitting` row not touched for this long belongs to a process that died mid-create.
+    /// A `submitting` row whose sender cannot be asked about (a row from before leases had
+    /// owners, or a process this OS cannot see) and that was not touched for this long is
+    /// taken as abandoned. A row whose sender is known alive is never abandoned, however old;
+    /// one whose sender is gone is abandoned at once (`lease.rs`).
     pub submit_lease_ms: i64,
+    /// Which process this is, and whether another is alive (the OS; tests pass their own).
+    pub processes: Arc<dyn Processes>,
+    /// How long writing a Kie id that just arrived into the database is retried (busy, I/O
+    /// errors) before the submit gives up, the id still safe in the id log.
+    pub record_retry_ms: u64,
     /// Download attempts (with resume) before leaving the task for a later pass.
     pub download_attempts: u32,
     /// Everything this studio creates is marked as demo (kept apart from real work).
@@ -21,6 +34,8 @@ impl Default for StudioConfig {
         StudioConfig {
             poll: PollConfig::default(),
             submit_lease_ms: 60_000,
+            processes: Arc::new(OsProcesses),
+            record_retry_ms: 15_000,
             download_attempts: 6,
             demo: false,
             crash_at: None,

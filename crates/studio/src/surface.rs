@@ -283,6 +283,7 @@ macro_rules! surface {
 }
 
 use crate::characters::Character;
+use crate::db::Repaired;
 use crate::gallery::{CharacterView, Exported, Health, Rescan, ResultDetail};
 use crate::library::{ResultQuery, ResultRow};
 use crate::payloads::{
@@ -367,6 +368,11 @@ surface! {
         fn library_health() -> Health;
         /// Repairs what it can (files named by the app are linked back); the rest stays reported.
         fn rescan_library() -> Rescan;
+        /// Only when the user chose it, after `db_corrupt` (`AppInfo.library_problem`): sets the
+        /// damaged database aside (kept, as `library.db.corrupt-<ms>`), starts a new one with
+        /// every task, result and character still readable from it, and opens the library.
+        /// `refused` when it is not damaged.
+        fn repair_library() -> Repaired;
     }
     events {
         /// A task's state, progress or details changed: the whole row.

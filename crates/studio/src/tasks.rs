@@ -6,7 +6,7 @@
 //!
 //! | call | from | to |
 //! |---|---|---|
-//! | `mark_submitted` | submitting | running (same id again: no-op) |
+//! | `mark_submitted` | submitting, **outcome_unknown or cancelled without a Kie id** | running (same id again: no-op) |
 //! | `mark_outcome_unknown` | submitting | outcome_unknown |
 //! | `mark_rejected` | submitting | failed, 0 credits |
 //! | `record_progress` | running | running (after a final state: ignored, see below) |
@@ -27,8 +27,12 @@
 //! - A poll answer that lands after a final state (`record_progress`) is ignored rather than
 //!   refused: that race is normal, and writing it would move a finished task backwards.
 //! - Cancelling while `submitting` is refused: the request is in flight and its id, if it
-//!   comes, must be written down. A task left `submitting` by a crash should be marked
-//!   outcome_unknown by whoever finds it at startup.
+//!   comes, must be written down. A task left `submitting` by a sender that is gone
+//!   ([`crate::lease`]) is marked outcome_unknown by whoever finds it.
+//! - An id that arrives for a task already marked outcome_unknown (its sender was judged gone,
+//!   or the id comes from the id log at the next start) or dismissed from there is taken:
+//!   it is what Kie charged for, so the task is tracked again.
+//! - Every refusal about a task with a Kie id names the Kie id.
 
 use kie::catalogue::Protocol;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
@@ -37,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::db::{required, Db, StoreError};
+use crate::lease::{self, LeaseOwner, OwnerState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -284,7 +289,12 @@ fn load(c: &Connection, id: i64) -> Result<Task, StoreError> {
 }
 
 fn refuse(t: &Task, action: &str) -> StoreError {
-    StoreError::InvalidTransition { id: t.id, why: format!("cannot {action} a task that is {}", t.status) }
+    StoreError::InvalidTransition { id: t.id, why: format!("cannot {action} a task that is {}{}", t.status, of_kie(t)) }
+}
+
+/// " (Kie task …)" when the task has a Kie id: every error about a task names it.
+fn of_kie(t: &Task) -> String {
+    t.kie_task_id.as_deref().map(|k| format!(" (Kie task {k})")).unwrap_or_default()
 }
 
 /// Load the task, let `step` check the transition and write it, then return the task as stored.
@@ -321,6 +331,7 @@ fn check_kie_id_free(c: &Connection, id: i64, kie_task_id: &str) -> Result<(), S
 
 /// Write the task down before its create request leaves, so a crash mid-request still
 /// leaves a trace of what may have been paid for.
+/// Its lease has no owner: it is judged by the wall clock alone (see [`insert_submitting_owned`]).
 pub fn insert_submitting(
     db: &Db,
     model: &str,
@@ -329,18 +340,43 @@ pub fn insert_submitting(
     demo: bool,
     now_ms: i64,
 ) -> Result<Task, StoreError> {
+    insert_submitting_owned(db, model, input, credits_estimated, demo, None, now_ms)
+}
+
+/// [`insert_submitting`], the row's lease held by `owner` (the process about to send the
+/// create): no other process abandons it while that process lives.
+pub fn insert_submitting_owned(
+    db: &Db,
+    model: &str,
+    input: &Map<String, Value>,
+    credits_estimated: Option<f64>,
+    demo: bool,
+    owner: Option<&LeaseOwner>,
+    now_ms: i64,
+) -> Result<Task, StoreError> {
     let input_json = serde_json::to_string(input)?;
     db.tx(|tx| {
         tx.execute(
-            "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_estimated, demo)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
-            params![model, input_json, TaskStatus::Submitting, now_ms, credits_estimated, demo],
+            "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_estimated, demo,
+                lease_pid, lease_start)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                model,
+                input_json,
+                TaskStatus::Submitting,
+                now_ms,
+                credits_estimated,
+                demo,
+                owner.map(|o| o.pid),
+                owner.map(|o| o.start.as_str())
+            ],
         )?;
         load(tx, tx.last_insert_rowid())
     })
 }
 
 /// Kie answered with an id: write it down at once (it is the only way back to the task).
+/// Also taken late, by a task marked outcome-unknown (or dismissed from there) meanwhile.
 pub fn mark_submitted(db: &Db, id: i64, kie_task_id: &str, now_ms: i64) -> Result<Task, StoreError> {
     let kie_task_id = clean_kie_id(kie_task_id)?;
     change(db, id, |tx, t| match (&t.kie_task_id, t.status) {
@@ -357,7 +393,20 @@ pub fn mark_submitted(db: &Db, id: i64, kie_task_id: &str, now_ms: i64) -> Resul
             )?;
             Ok(())
         }
-        _ => Err(refuse(t, "mark submitted")),
+        (None, TaskStatus::OutcomeUnknown | TaskStatus::Cancelled) => {
+            check_kie_id_free(tx, id, kie_task_id)?;
+            tx.execute(
+                "UPDATE tasks SET status = ?2, kie_task_id = ?3, submitted_at = coalesce(submitted_at, ?4),
+                    error_code = NULL, fail_message = NULL, stale = 0, poll_errors = 0, next_poll_at = NULL,
+                    finished_at = NULL, updated_at = ?4 WHERE id = ?1",
+                params![id, TaskStatus::Running, kie_task_id, now_ms],
+            )?;
+            Ok(())
+        }
+        _ => Err(StoreError::InvalidTransition {
+            id,
+            why: format!("cannot take Kie task {kie_task_id}: the task is {}", t.status),
+        }),
     })
 }
 
@@ -714,7 +763,6 @@ pub(crate) mod tests {
         assert_eq!((u.status, u.finished_at), (TaskStatus::OutcomeUnknown, None));
         assert!(unfinished(&db).unwrap().is_empty(), "nothing to poll without an id");
         assert!(is_invalid(mark_succeeded(&db, u.id, &result(), None, 3)));
-        assert!(is_invalid(mark_submitted(&db, u.id, "k", 3)));
         // The user found its id on Kie's site.
         let u = attach_kie_id(&db, u.id, "found-1", 4).unwrap();
         assert_eq!((u.status, u.error_code.as_deref(), u.submitted_at), (TaskStatus::Running, None, Some(4)));
@@ -895,13 +943,49 @@ pub fn touch_submitting(db: &Db, id: i64, now_ms: i64) -> Result<(), StoreError>
     })
 }
 
-/// Rows left `submitting` and not touched since `before_ms`: their sender died mid-create.
-pub fn abandoned_submissions(db: &Db, before_ms: i64) -> Result<Vec<Task>, StoreError> {
-    db.with(|c| {
+/// Rows left `submitting` whose sender died mid-create: `judge` says its process is gone,
+/// or, when that cannot be told (no owner, another OS), the row was not touched for
+/// `lease_ms` ([`lease::is_abandoned`]).
+pub fn abandoned_submissions(
+    db: &Db,
+    now_ms: i64,
+    lease_ms: i64,
+    judge: &dyn Fn(&Task, &LeaseOwner) -> OwnerState,
+) -> Result<Vec<Task>, StoreError> {
+    let rows = db.with(|c| {
         let mut st = c.prepare(&format!(
-            "SELECT {COLUMNS} FROM tasks WHERE status = 'submitting' AND updated_at < ?1 ORDER BY id"
+            "SELECT {COLUMNS}, lease_pid, lease_start FROM tasks WHERE status = 'submitting' ORDER BY id"
         ))?;
-        let rows = st.query_map([before_ms], from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = st
+            .query_map([], |r| {
+                let owner = match (r.get::<_, Option<u32>>("lease_pid")?, r.get::<_, Option<String>>("lease_start")?) {
+                    (Some(pid), Some(start)) => Some(LeaseOwner { pid, start }),
+                    _ => None,
+                };
+                Ok((from_row(r)?, owner))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|(t, owner)| {
+            let state = owner.as_ref().map(|o| judge(t, o));
+            lease::is_abandoned(state, t.updated_at, now_ms, lease_ms)
+        })
+        .map(|(t, _)| t)
+        .collect())
+}
+
+/// Tasks that may still take a Kie id from the id log: no id yet, and submitting, outcome
+/// unknown, or dismissed from there. (id, model, created_at), oldest first.
+pub fn awaiting_kie_id(db: &Db) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    db.with(|c| {
+        let mut st = c.prepare(
+            "SELECT id, model, created_at FROM tasks WHERE kie_task_id IS NULL
+             AND status IN ('submitting', 'outcome_unknown', 'cancelled') ORDER BY id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     })
 }
@@ -910,18 +994,72 @@ pub fn abandoned_submissions(db: &Db, before_ms: i64) -> Result<Vec<Task>, Store
 mod lease_tests {
     use super::*;
 
+    use std::collections::HashMap;
+
+    /// Liveness decided by the test: pids listed alive or gone, anything else unknown.
+    #[derive(Debug, Default)]
+    struct Fake(HashMap<u32, OwnerState>);
+
+    fn abandoned(db: &Db, now: i64, fake: &Fake) -> Vec<i64> {
+        let judge = |_: &Task, o: &LeaseOwner| fake.0.get(&o.pid).copied().unwrap_or(OwnerState::Unknown);
+        abandoned_submissions(db, now, 10_000, &judge).unwrap().iter().map(|t| t.id).collect()
+    }
+
     #[test]
     fn only_untouched_submissions_are_abandoned() {
         let db = Db::open_in_memory().unwrap();
+        let nobody = Fake::default();
         let a = insert_submitting(&db, "m", &Map::new(), None, false, 1_000).unwrap();
         let b = insert_submitting(&db, "m", &Map::new(), None, false, 1_000).unwrap();
         touch_submitting(&db, b.id, 50_000).unwrap();
-        let ids: Vec<i64> = abandoned_submissions(&db, 40_000).unwrap().iter().map(|t| t.id).collect();
-        assert_eq!(ids, vec![a.id]);
+        assert_eq!(abandoned(&db, 50_000, &nobody), vec![a.id]);
         mark_submitted(&db, a.id, "k1", 60_000).unwrap();
         // Touching a row that is no longer submitting changes nothing.
         touch_submitting(&db, a.id, 70_000).unwrap();
         assert_eq!(get(&db, a.id).unwrap().updated_at, 60_000);
-        assert!(abandoned_submissions(&db, 100_000).unwrap().iter().all(|t| t.id == b.id));
+        assert!(abandoned(&db, 110_000, &nobody).iter().all(|id| *id == b.id));
+    }
+
+    #[test]
+    fn an_owned_lease_lasts_as_long_as_its_process() {
+        let db = Db::open_in_memory().unwrap();
+        let fake = Fake(HashMap::from([(10, OwnerState::Alive), (20, OwnerState::Gone)]));
+        let owner = |pid| LeaseOwner { pid, start: format!("t/{pid}") };
+        let new =
+            |o: Option<&LeaseOwner>| insert_submitting_owned(&db, "m", &Map::new(), None, false, o, 1_000).unwrap();
+        let alive = new(Some(&owner(10)));
+        let gone = new(Some(&owner(20)));
+        let unknown = new(Some(&owner(30)));
+        // Right away: only the one whose sender is gone.
+        assert_eq!(abandoned(&db, 1_001, &fake), vec![gone.id]);
+        // An hour later (a suspend, a clock step): the live sender keeps its row.
+        assert_eq!(abandoned(&db, 3_600_000, &fake), vec![gone.id, unknown.id]);
+        assert_eq!(get(&db, alive.id).unwrap().status, TaskStatus::Submitting);
+    }
+
+    /// A create marked outcome-unknown (its sender seemed gone, or the answer was lost) whose
+    /// id then arrives takes it: the id is what Kie charged for.
+    #[test]
+    fn a_late_id_is_taken_by_an_unknown_outcome() {
+        let db = Db::open_in_memory().unwrap();
+        let t = insert_submitting(&db, "m", &Map::new(), None, false, 1).unwrap();
+        mark_outcome_unknown(&db, t.id, "outcome_unknown", "stopped while sending", 2).unwrap();
+        let t = mark_submitted(&db, t.id, "late-1", 3).unwrap();
+        assert_eq!(
+            (t.status, t.kie_task_id.as_deref(), t.submitted_at),
+            (TaskStatus::Running, Some("late-1"), Some(3))
+        );
+        assert_eq!((t.error_code, t.fail_message), (None, None));
+        // Dismissed by the user meanwhile: tracked again (it was paid for).
+        let d = insert_submitting(&db, "m", &Map::new(), None, false, 1).unwrap();
+        mark_outcome_unknown(&db, d.id, "outcome_unknown", "x", 2).unwrap();
+        mark_cancelled(&db, d.id, 3).unwrap();
+        let d = mark_submitted(&db, d.id, "late-2", 4).unwrap();
+        assert_eq!((d.status, d.finished_at), (TaskStatus::Running, None));
+        // Never another id over one already known, nor onto a refused create.
+        assert!(matches!(mark_submitted(&db, d.id, "late-3", 5), Err(StoreError::InvalidTransition { .. })));
+        let r = insert_submitting(&db, "m", &Map::new(), None, false, 1).unwrap();
+        mark_rejected(&db, r.id, "insufficient_credits", "no", 2).unwrap();
+        assert!(matches!(mark_submitted(&db, r.id, "late-4", 5), Err(StoreError::InvalidTransition { .. })));
     }
 }

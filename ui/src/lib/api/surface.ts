@@ -14,6 +14,7 @@ import type { KeyCheck } from '../bindings/KeyCheck';
 import type { ModelCard } from '../bindings/ModelCard';
 import type { ModelSpec } from '../bindings/ModelSpec';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
+import type { Repaired } from '../bindings/Repaired';
 import type { Rescan } from '../bindings/Rescan';
 import type { ResultDetail } from '../bindings/ResultDetail';
 import type { ResultPage } from '../bindings/ResultPage';
@@ -57,6 +58,7 @@ export const COMMANDS = [
   'save_poster',
   'library_health',
   'rescan_library',
+  'repair_library',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -158,6 +160,13 @@ export interface Api {
   libraryHealth(): Promise<Health>;
   /** Repairs what it can (files named by the app are linked back); the rest stays reported. */
   rescanLibrary(): Promise<Rescan>;
+  /**
+   * Only when the user chose it, after `db_corrupt` (`AppInfo.library_problem`): sets the
+   * damaged database aside (kept, as `library.db.corrupt-<ms>`), starts a new one with
+   * every task, result and character still readable from it, and opens the library.
+   * `refused` when it is not damaged.
+   */
+  repairLibrary(): Promise<Repaired>;
   /** A task's state, progress or details changed: the whole row. */
   onTaskChanged(cb: (payload: Task) => void): Unsubscribe;
   /** A result file is in the library. */
@@ -202,6 +211,7 @@ export function createApi(t: Transport): Api {
     savePoster: (args) => t.invoke('save_poster', { id: args.id, image: args.image }) as Promise<ResultRow>,
     libraryHealth: () => t.invoke('library_health', {}) as Promise<Health>,
     rescanLibrary: () => t.invoke('rescan_library', {}) as Promise<Rescan>,
+    repairLibrary: () => t.invoke('repair_library', {}) as Promise<Repaired>,
     onTaskChanged: (cb) => t.listen<Task>(EVENTS.taskChanged, cb),
     onResultAdded: (cb) => t.listen<ResultRow>(EVENTS.resultAdded, cb),
     onCharacterAdded: (cb) => t.listen<Character>(EVENTS.characterAdded, cb),

@@ -113,7 +113,10 @@ const WORDS: Record<ApiErrorCode, PlainError> = {
     title: 'This library was made by a newer Kie Studio.',
     action: 'Update Kie Studio to open it.',
   },
-  db_corrupt: LIBRARY,
+  db_corrupt: {
+    title: "Your library's database is damaged.",
+    action: 'Kie Studio left it as it is; it can set it aside (keeping it) and start afresh with what it can read.',
+  },
   db_io: LIBRARY,
   db_error: LIBRARY,
   json: INTERNAL,
