@@ -52,7 +52,9 @@ pub fn allow_library(app: &AppHandle, root: &Path) {
     if let Err(e) = scope.allow_directory(root, true) {
         eprintln!("kie-studio: cannot show files of {}: {e}", root.display());
     }
-    for name in ["library.db", "library.db-wal", "library.db-shm", "library.db-journal"] {
+    for name in ["library.db", "library.db-wal", "library.db-shm", "library.db-journal", ".lock", ".limits"] {
         let _ = scope.forbid_file(root.join(name));
     }
+    // The Kie-id log is the app's own record, not something to show.
+    let _ = scope.forbid_directory(root.join("journal"), true);
 }

@@ -240,11 +240,16 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
         if !paths::is_plain_file(&path) {
             continue;
         }
-        let kind = match MediaKind::sniff_path(&path).ok().flatten() {
-            Some(MediaKind::Mp4) => ResultKind::Video,
-            Some(k) if k.is_image() => ResultKind::Image,
+        let Some(found) = MediaKind::sniff_path(&path).ok().flatten() else { continue };
+        let kind = match found {
+            MediaKind::Mp4 => ResultKind::Video,
+            k if k.is_image() => ResultKind::Image,
             _ => continue,
         };
+        // Only a whole file is linked back: one cut short stays reported.
+        if !matches!(found.check_whole(&path), Ok(Ok(()))) {
+            continue;
+        }
         let (size, sha) = sha256_file(&path).map_err(StudioError::io(format!("read {}", path.display())))?;
         library::add_result(
             db,
@@ -297,7 +302,11 @@ fn task_id_in_name(name: &str) -> Option<i64> {
 /// `…/task-12-0.mp4` → (12, 0).
 fn parse_app_name(rel: &str) -> Option<(i64, u32)> {
     let name = rel.rsplit('/').next()?;
-    let stem = name.split('.').next()?;
+    // Exactly `<stem>.<media extension>`: `task-12-0.mp4.bad` or `.partial` is not a result.
+    let (stem, ext) = name.split_once('.')?;
+    if !["mp4", "jpg", "jpeg", "png", "webp", "gif"].contains(&ext.to_ascii_lowercase().as_str()) {
+        return None;
+    }
     let mut parts = stem.strip_prefix("task-")?.split('-');
     let id = parts.next()?.parse().ok()?;
     let idx = parts.next()?.parse().ok()?;
@@ -485,13 +494,24 @@ mod tests {
 
         // The file is put back under the app's name: the rescan links it again.
         std::fs::write(&video, MP4).unwrap();
+        let whole = kie::samples::mp4(b"isom", 2.0, 4096);
         let again = lib.root().join(format!("media/task-{}-1.mp4", row.task_id));
-        std::fs::write(&again, MP4).unwrap();
+        std::fs::write(&again, &whole).unwrap();
+        // A file the downloader set aside, and one cut short, are never linked back.
+        let bad = lib.root().join(format!("media/task-{}-2.mp4.bad", row.task_id));
+        std::fs::write(&bad, &whole).unwrap();
+        let cut = lib.root().join(format!("media/task-{}-3.mp4", row.task_id));
+        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
         let r = rescan(&db, &lib, 5_000).unwrap();
         assert_eq!(r.relinked, vec![format!("media/task-{}-1.mp4", row.task_id)]);
+        assert!(bad.exists() && cut.exists(), "nothing is deleted");
         assert!(r.health.missing.is_empty());
         // What it cannot place is still reported, not deleted.
-        assert_eq!(r.health.orphans, vec!["media/stray.mp4".to_string()]);
+        let t = row.task_id;
+        assert_eq!(
+            r.health.orphans,
+            ["media/stray.mp4".to_string(), format!("media/task-{t}-2.mp4.bad"), format!("media/task-{t}-3.mp4")]
+        );
         assert!(stray.exists());
         assert_eq!(library::results_for_task(&db, row.task_id).unwrap().len(), 2);
     }
@@ -514,6 +534,10 @@ mod tests {
         assert_eq!(parse_app_name("media/2026/11/task-12-0.mp4"), Some((12, 0)));
         assert_eq!(parse_app_name("posters/task-12-0-poster.png"), None);
         assert_eq!(parse_app_name("media/x.mp4"), None);
+        // Files the downloader set aside or has not finished are never results.
+        assert_eq!(parse_app_name("media/2026/11/task-12-0.mp4.bad"), None);
+        assert_eq!(parse_app_name("media/2026/11/task-12-0.mp4.partial"), None);
+        assert_eq!(parse_app_name("media/2026/11/task-12-0.MP4"), Some((12, 0)));
     }
 }
 

@@ -166,13 +166,16 @@ impl<'a> Poller<'a> {
         let db = studio.db();
         let started = task.submitted_at.unwrap_or(task.created_at);
         let age = studio.now_ms() - started;
-        if age > cfg.give_up_after_ms {
-            let t = tasks::mark_stale(db, task.id, true, studio.now_ms())?;
+        // Past the give-up age, Kie is still asked once (the user may have pressed "check
+        // again", or it finished meanwhile); only a task still running is then set aside.
+        let too_old = age > cfg.give_up_after_ms;
+        let give_up = |now: i64| -> Result<(), StudioError> {
+            let t = tasks::mark_stale(db, task.id, true, now)?;
             // Not polled any more: it no longer holds one of the client's running slots.
             studio.client().finish_tracking(kie_id);
             studio.emit_task(&t);
-            return Ok(());
-        }
+            Ok(())
+        };
         // A model no longer in the catalogue is asked as a jobs-API task.
         let answer = studio.client().record_info(studio.protocol_of(&task.model), kie_id).await;
         let now = studio.now_ms();
@@ -200,6 +203,9 @@ impl<'a> Poller<'a> {
                 }
                 _ => {
                     let t = tasks::record_progress(db, task.id, rec.state.as_str(), rec.progress, now)?;
+                    if too_old {
+                        return give_up(now);
+                    }
                     tasks::schedule_poll(db, task.id, Some(now + cfg.interval(now - started)), 0)?;
                     if t.progress != task.progress || t.kie_state != task.kie_state {
                         studio.emit_task(&t);
@@ -211,9 +217,11 @@ impl<'a> Poller<'a> {
             }
             Err(e) if e.code() == ErrorCode::NotFound => {
                 // Kie still has no record after the grace period: stop, but keep it recoverable.
-                let t = tasks::mark_stale(db, task.id, true, now)?;
-                studio.client().finish_tracking(kie_id);
-                studio.emit_task(&t);
+                give_up(now)?;
+            }
+            Err(e) if too_old => {
+                give_up(now)?;
+                return Err(e.into());
             }
             Err(e) => {
                 let errors = task.poll_errors + 1;

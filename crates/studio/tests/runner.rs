@@ -228,6 +228,28 @@ async fn a_task_kie_never_shows_goes_stale_and_can_be_checked_again() {
     assert!(!again.stale);
 }
 
+/// A task set aside for its age is asked again when the user says so, and lands if Kie has
+/// finished it (it used to be set aside again at once, without asking).
+#[tokio::test]
+async fn a_task_stale_by_age_checked_again_is_asked_and_lands() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = studio_config();
+    cfg.poll.give_up_after_ms = 1;
+    let studio = open_studio_with(&sim, dir.path(), cfg);
+    let task = studio.journal().submit("sora-2-text-to-video", &input(json!({"prompt": "a fox"}))).await.unwrap();
+    run_until_done(&studio, task.id).await;
+    let t = tasks::get(studio.db(), task.id).unwrap();
+    assert!(t.status == TaskStatus::Running && t.stale, "still generating past the give-up age: set aside");
+    // Kie finishes meanwhile; the user checks again.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = sim.stats().record_queries;
+    studio.journal().check_again(task.id).unwrap();
+    run_until_done(&studio, task.id).await;
+    assert!(sim.stats().record_queries > before, "Kie was asked");
+    assert_in_library(&studio, task.id);
+}
+
 #[tokio::test]
 async fn an_interrupted_create_is_marked_outcome_unknown_at_startup() {
     let sim = Sim::start(sim_config()).await.unwrap();
