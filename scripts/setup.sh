@@ -12,7 +12,9 @@ PACKAGES=(build-essential pkg-config curl ca-certificates libdbus-1-dev
   # Playing the gallery's H.264/AAC videos in the window (WebKitGTK plays through GStreamer).
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   # Running and driving the real window headless: X server, WebDriver for WebKitGTK.
-  xvfb xauth webkit2gtk-driver)
+  xvfb xauth webkit2gtk-driver
+  # Checking the packages' AppStream metadata (scripts/package-test.sh).
+  appstream)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

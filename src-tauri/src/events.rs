@@ -22,11 +22,11 @@ pub fn forward(app: AppHandle, mut rx: Receiver<StudioEvent>) {
                     }
                     if let Some((name, payload)) = surface::app_event(&event) {
                         if let Err(e) = app.emit(name, payload) {
-                            eprintln!("kie-studio: could not tell the window: {e}");
+                            tracing::warn!("could not tell the window: {e}");
                         }
                     }
                 }
-                Err(RecvError::Lagged(n)) => eprintln!("kie-studio: {n} events were skipped"),
+                Err(RecvError::Lagged(n)) => tracing::warn!("{n} events were skipped"),
                 Err(RecvError::Closed) => break,
             }
         }
@@ -41,6 +41,6 @@ fn notify_unless_focused(app: &AppHandle, text: &str) {
     // Plain text from the core; escaped here for desktops that read the body as markup.
     let body = studio::progress::desktop_body(text);
     if let Err(e) = app.notification().builder().title("Kie Studio").body(body).show() {
-        eprintln!("kie-studio: no desktop notification: {e}");
+        tracing::warn!("no desktop notification: {e}");
     }
 }

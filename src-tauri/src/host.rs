@@ -1,5 +1,6 @@
 //! What only a desktop can do, for the core: native dialogs (tauri-plugin-dialog), the file
-//! manager (tauri-plugin-opener), and the asset protocol's scope (the library folder only).
+//! manager (tauri-plugin-opener: a result shown in its folder, the log or library folder
+//! opened), and the asset protocol's scope (the library folder only).
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,10 @@ impl studio::Host for TauriHost {
         tauri_plugin_opener::reveal_item_in_dir(path).map_err(|e| e.to_string())
     }
 
+    fn open_folder(&self, path: &Path) -> Result<(), String> {
+        tauri_plugin_opener::open_path(path, None::<&str>).map_err(|e| e.to_string())
+    }
+
     fn library_opened(&self, root: &Path) {
         allow_library(&self.app, root);
     }
@@ -50,7 +55,7 @@ impl studio::Host for TauriHost {
 pub fn allow_library(app: &AppHandle, root: &Path) {
     let scope = app.asset_protocol_scope();
     if let Err(e) = scope.allow_directory(root, true) {
-        eprintln!("kie-studio: cannot show files of {}: {e}", root.display());
+        tracing::warn!("cannot show files of {}: {e}", root.display());
     }
     for name in ["library.db", "library.db-wal", "library.db-shm", "library.db-journal", ".lock", ".limits"] {
         let _ = scope.forbid_file(root.join(name));

@@ -6,6 +6,7 @@
 mod events;
 mod host;
 mod invoke;
+mod window_state;
 
 use std::sync::Arc;
 
@@ -17,10 +18,12 @@ pub fn run() {
     // First, while this is the only thread: `KIE_API_KEY` is read once and removed from the
     // environment, so the web view's processes (and any other child) never inherit it.
     studio::keys::take_env_key();
+    // Then the log file (in the state folder, for the user to send) and the crash note hook.
+    studio::logs::init(studio::logs::Program::App);
     let cfg = match SessionConfig::from_args_and_env(std::env::args(), |n| studio::app::process_env()(n)) {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("kie-studio: {e}");
+            tracing::error!("{e}");
             std::process::exit(2);
         }
     };
@@ -35,6 +38,9 @@ pub fn run() {
                 .callback(|app, _args, _cwd| focus_main(app))
                 .build(),
         )
+        // The window's size and place: restored at start, saved as they change (window_state.rs).
+        .plugin(window_state::plugin())
+        .on_window_event(window_state::on_window_event)
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
@@ -51,8 +57,8 @@ pub fn run() {
             tauri::async_runtime::block_on(async {
                 match app.open_with_saved_key().await {
                     Ok(true) => {}
-                    Ok(false) => eprintln!("kie-studio: no Kie key yet: showing the welcome screen"),
-                    Err(e) => eprintln!("kie-studio: cannot open the library: {e}"),
+                    Ok(false) => tracing::info!("no Kie key yet: showing the welcome screen"),
+                    Err(e) => tracing::error!("cannot open the library: {e}"),
                 }
             });
             Ok(())

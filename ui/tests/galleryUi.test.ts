@@ -13,6 +13,7 @@ import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import Gallery from '../src/lib/components/Gallery.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
+import { HEALTH_DELAY_MS } from '../src/lib/state/gallery.svelte';
 import { spec } from './catalogue';
 import { resetServer, seedDemoLibrary, server } from './server';
 
@@ -106,8 +107,18 @@ describe('the gallery', () => {
     const before = tiles().length;
     expect(before).toBeGreaterThan(8);
     expect(before).toBeLessThan(60);
-    // Far down: a few hundred rows further, another window, fetched by offset.
     const scroller = screen.getByTestId('gallery-scroll');
+    // Just past the first page: the next one is asked for from where the first ended (a
+    // cursor, straight off the core's index), and follows on from it.
+    scroller.scrollTop = 6800;
+    await fireEvent.scroll(scroller);
+    await waitFor(() => expect(list.mock.calls.some((c) => c[0].query.after)).toBe(true));
+    const first = await backend.listResults({ query: resultQuery({ limit: 120 }) });
+    const second = list.mock.calls.find((c) => c[0].query.after)![0].query;
+    expect(second.after).toEqual(first.next);
+    const next = await backend.listResults({ query: resultQuery({ offset: 120 }) });
+    await waitFor(() => expect(screen.getByTestId(`result-${next.items[0].id}`).dataset.index).toBe('120'));
+    // Far down: a few hundred rows further, another window, fetched by offset.
     scroller.scrollTop = 200_000;
     await fireEvent.scroll(scroller);
     await waitFor(() => {
@@ -363,7 +374,9 @@ describe('the gallery', () => {
       copyFileSync(newest, join(dirname(newest), 'stray.mp4'));
       for (const f of oldest) rmSync(f);
     });
-    const banner = await screen.findByTestId('health-banner');
+    // The check waits for the first screen (HEALTH_DELAY_MS), then reports.
+    expect(screen.queryByTestId('health-banner')).toBeNull();
+    const banner = await screen.findByTestId('health-banner', {}, { timeout: HEALTH_DELAY_MS + 3000 });
     expect(banner).toHaveTextContent('2 videos are missing from disk, 2 files are not in the library');
     // Their tiles say so too (the oldest results).
     const missing = (await backend.libraryHealth()).missing;

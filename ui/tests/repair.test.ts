@@ -13,6 +13,7 @@ function info(problem: AppInfo['library_problem']): AppInfo {
     ready: false,
     demo: false,
     library_path: '/home/me/kie-studio',
+    log_dir: null,
     media_base: null,
     key: { set: true, source: 'keyring', last4: 'abcd' },
     hosts: null,
@@ -48,5 +49,25 @@ describe('a damaged library', () => {
     expect(screen.getByTestId('library-repaired')).toHaveTextContent('library.db.corrupt-7');
     expect(transport.calls.filter((c) => c.command === 'repair_library')).toHaveLength(1);
     expect(await screen.findByTestId('welcome')).toBeInTheDocument();
+  });
+
+  it('shows the damage found after the library opened, when the core says so', async () => {
+    let found = false;
+    const { api, transport } = stubApi({
+      get_app_info: () =>
+        found
+          ? info({ code: 'db_corrupt', message: 'The library database /home/me/kie-studio/library.db is damaged.', problems: [] })
+          : { ...info(null), ready: true },
+      get_catalogue: [],
+      list_models: [],
+      list_tasks: [],
+      list_characters: [],
+      list_results: { items: [], total: 0 },
+    });
+    render(App, { props: { api, initial: { screen: 'gallery' } } });
+    expect(await screen.findByTestId('gallery')).toBeInTheDocument();
+    found = true;
+    transport.emit('studio://library-damaged', 'The library database /home/me/kie-studio/library.db is damaged.');
+    expect(await screen.findByTestId('library-damaged')).toHaveTextContent('library.db is damaged');
   });
 });

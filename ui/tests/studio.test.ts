@@ -13,6 +13,7 @@ function withInfo(mediaBase: string | null): Studio {
     ready: true,
     demo: false,
     library_path: '/home/me/Kie Studio/',
+    log_dir: null,
     media_base: mediaBase,
     key: { set: true, source: 'keyring', last4: 'abcd' },
     hosts: null,

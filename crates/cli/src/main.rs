@@ -32,6 +32,10 @@ use output::Out;
 fn main() {
     // First, before any thread starts: `KIE_API_KEY` is read once and leaves the environment.
     studio::keys::take_env_key();
+    // Diagnostic lines (the core's, and this program's) go to a daily file in the log folder
+    // as well as stderr; a panic leaves a crash note there. What the user asked for stays on
+    // stdout and stderr as printed.
+    studio::logs::init(studio::logs::Program::Cli);
     std::process::exit(run(std::env::args_os().collect()));
 }
 

@@ -25,7 +25,7 @@ pub fn claim(studio: &Studio, command: &str) -> Claim {
         Ok(Ok(lock)) => Claim::Mine(Some(lock)),
         Ok(Err(busy)) => Claim::Elsewhere(busy),
         Err(e) => {
-            eprintln!("kie: cannot lock {} ({e}); polling without the lock", root.display());
+            tracing::warn!("cannot lock {} ({e}); polling without the lock", root.display());
             Claim::Mine(None)
         }
     }

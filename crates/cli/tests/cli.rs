@@ -2,6 +2,8 @@
 //! of create, poll and download, then restart; a real SIGKILL; exit codes; human and JSON
 //! output. Every task ends in the library or honestly outcome-unknown, no create is sent
 //! twice, and no half file sits under a final name.
+// Crashes are told by their signal (SIGABRT): Unix only.
+#![cfg(unix)]
 
 mod common;
 

@@ -57,8 +57,13 @@ pub struct SimConfig {
     /// false: errors are HTTP 200 with the code in the envelope (Kie's usual);
     /// true: the HTTP status is set to the code as well.
     pub http_status_errors: bool,
-    /// Some(n): result videos are synthetic files of n bytes (for download benchmarks).
+    /// Some(n): result videos are synthetic files of n bytes (for download benchmarks):
+    /// whole MP4s made on the fly as they are sent, never held in memory, whatever n.
     pub result_size: Option<u64>,
+    /// Some(n): at most n record queries (both protocols) in any rolling second, as Kie's
+    /// 10 per second per key; the next answers HTTP 429 (`Retry-After: 1`) unprocessed.
+    /// None: unlimited.
+    pub record_limit: Option<u32>,
     /// More model catalogues (the app's format: `{"models":[{"id","protocol"?,"output"?,
     /// "family"?,"pricing"?...}]}`), read at start, beside the app's own catalogue. A model
     /// the simulator's tables do not know is accepted with any input, at the first
@@ -87,6 +92,7 @@ impl Default for SimConfig {
             download_link_ttl: Duration::from_secs(20 * 60),
             http_status_errors: false,
             result_size: None,
+            record_limit: None,
             extra_catalogues: Vec::new(),
             hd_ready_after: Duration::from_secs(3),
             paused: Vec::new(),
@@ -229,6 +235,8 @@ pub struct Stats {
     pub callbacks_sent: u64,
     /// Veo's get-1080p-video and get-4k-video requests.
     pub hd_queries: u64,
+    /// Answers with HTTP status 429: the create window, `record_limit`, `RateLimited` faults.
+    pub rate_limited: u64,
 }
 
 /// A running simulator. Dropping it stops the server too; `shutdown` does so gracefully.
@@ -295,6 +303,12 @@ impl Sim {
     /// For checking rate limits: `Stats` only counts.
     pub fn arrivals(&self, endpoint: Endpoint) -> Vec<std::time::Instant> {
         self.shared.counters.arrivals(endpoint)
+    }
+
+    /// When each record query arrived, by the task id it asked about (both protocols,
+    /// whatever the answer), in order: for checking a poller's cadence task by task.
+    pub fn record_queries(&self) -> std::collections::HashMap<String, Vec<std::time::Instant>> {
+        self.shared.counters.record_queries()
     }
 
     pub fn set_credits(&self, credits: f64) {

@@ -8,7 +8,7 @@ use kie_sim::{Sim, SimConfig};
 
 const USAGE: &str = "usage: kie-sim [--port N] [--key KEY] [--gen-ms MS] [--invisible-ms MS] [--credits N]
                [--create-limit N] [--create-window-ms MS] [--link-ttl-secs S]
-               [--download-link-ttl-secs S] [--hd-ready-ms MS] [--result-size BYTES]
+               [--download-link-ttl-secs S] [--hd-ready-ms MS] [--result-size BYTES] [--record-limit N]
                [--http-status-errors] [--catalogue FILE]... [--paused MODEL]... [--disabled MODEL]...
 
 Serves a local stand-in for Kie.ai (jobs and Veo APIs, uploads) on 127.0.0.1 (port 0: a
@@ -115,6 +115,7 @@ fn parse(args: Vec<String>) -> Result<Option<(SimConfig, u16)>, String> {
             "--paused" => cfg.paused.push(value()?),
             "--disabled" => cfg.disabled.push(value()?),
             "--result-size" => cfg.result_size = Some(num(&name, value()?)?),
+            "--record-limit" => cfg.record_limit = Some(num(&name, value()?)?),
             other => return Err(format!("unknown argument {other}")),
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -99,6 +99,7 @@ fn early_fault(sh: &Shared, fault: Option<&Fault>) -> Option<Response> {
         }
         Fault::Code { code, msg } => json_response(StatusCode::OK, &json!({"code": code, "msg": msg, "data": null})),
         Fault::RateLimited { retry_after_secs, retry_after_date } => {
+            bump(&sh.counters.rate_limited);
             let mut r = json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({"code": 429, "msg": "Too many requests, please retry later", "data": null}),
@@ -310,6 +311,7 @@ async fn create_any(sh: Arc<Shared>, headers: HeaderMap, body: Bytes, protocol: 
                 _ => envelope(&sh, 200, "success", json!({ "taskId": task_id })),
             },
             CreateOutcome::Rejected { code: 429, msg, retry_after } => {
+                bump(&sh.counters.rate_limited);
                 let mut r =
                     json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"code": 429, "msg": msg, "data": null}));
                 if let Some(secs) = retry_after {
@@ -342,8 +344,21 @@ async fn record_any(sh: Arc<Shared>, headers: HeaderMap, q: HashMap<String, Stri
         Ok(fault) => fault,
         Err(refused) => return refused,
     };
+    let id = q.get("taskId").map(|s| s.trim()).filter(|s| !s.is_empty());
+    if let Some(id) = id {
+        sh.counters.note_query(id);
+    }
+    if !sh.counters.admit_query(sh.cfg.record_limit, Instant::now()) {
+        bump(&sh.counters.rate_limited);
+        let mut r = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"code": 429, "msg": "Too many requests, please retry later", "data": null}),
+        );
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
     let resp = {
-        match q.get("taskId").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match id {
             None => envelope(&sh, 400, "taskId is required", Value::Null),
             Some(id) => match sh.lookup(id, protocol) {
                 Lookup::Found(rec) => envelope(&sh, 200, "success", rec),

@@ -40,8 +40,13 @@ pub(crate) struct Counters {
     pub file_gets: AtomicU64,
     pub callbacks_sent: AtomicU64,
     pub hd_queries: AtomicU64,
+    pub rate_limited: AtomicU64,
     /// When each request arrived, by endpoint (tests check rate limits with it).
     pub arrivals: Mutex<Vec<(Endpoint, Instant)>>,
+    /// When each record query arrived, by the task id it named.
+    pub queried: Mutex<HashMap<String, Vec<Instant>>>,
+    /// Record queries admitted in the last second (for `SimConfig::record_limit`).
+    pub recent_queries: Mutex<VecDeque<Instant>>,
 }
 
 impl Counters {
@@ -52,6 +57,30 @@ impl Counters {
     pub fn arrivals(&self, ep: Endpoint) -> Vec<Instant> {
         let all = self.arrivals.lock().unwrap_or_else(|e| e.into_inner());
         all.iter().filter(|(e, _)| ep == Endpoint::Any || *e == ep).map(|(_, at)| *at).collect()
+    }
+
+    pub fn note_query(&self, task_id: &str) {
+        let mut q = self.queried.lock().unwrap_or_else(|e| e.into_inner());
+        q.entry(task_id.to_string()).or_default().push(Instant::now());
+    }
+
+    pub fn record_queries(&self) -> HashMap<String, Vec<Instant>> {
+        self.queried.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether a record query may be answered at `now` under `limit` per rolling second
+    /// (and, if so, it counts).
+    pub fn admit_query(&self, limit: Option<u32>, now: Instant) -> bool {
+        let Some(limit) = limit else { return true };
+        let mut recent = self.recent_queries.lock().unwrap_or_else(|e| e.into_inner());
+        while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            recent.pop_front();
+        }
+        if recent.len() >= limit as usize {
+            return false;
+        }
+        recent.push_back(now);
+        true
     }
 }
 
@@ -282,6 +311,7 @@ impl Shared {
             file_gets: g(&c.file_gets),
             callbacks_sent: g(&c.callbacks_sent),
             hd_queries: g(&c.hd_queries),
+            rate_limited: g(&c.rate_limited),
         }
     }
 

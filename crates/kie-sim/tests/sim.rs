@@ -349,6 +349,49 @@ async fn create_rate_limit_answers_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn record_limit_answers_429_past_n_a_second_and_logs_queries_by_task() {
+    let h = H::new(SimConfig { record_limit: Some(3), invisible_ms: 0, ..fast() }).await;
+    let (a, b) = (h.create(t2v()).await, h.create(t2v()).await);
+    let start = Instant::now();
+    let mut statuses = Vec::new();
+    for id in [&a, &b, &a, &b] {
+        let r = h.http.get(h.url(&format!("/api/v1/jobs/recordInfo?taskId={id}"))).bearer_auth(KEY).send().await;
+        let r = r.unwrap();
+        if r.status() == 429 {
+            assert_eq!(r.headers()["retry-after"], "1");
+            assert_eq!(r.json::<Value>().await.unwrap()["code"], 429);
+            statuses.push(429);
+        } else {
+            statuses.push(r.status().as_u16());
+        }
+    }
+    // Within one second (the test is fast): the fourth is refused.
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    assert_eq!(h.sim.stats().rate_limited, 1);
+    assert_eq!(h.sim.stats().record_queries, 4);
+    let log = h.sim.record_queries();
+    assert_eq!((log[&a].len(), log[&b].len()), (2, 2));
+    assert!(log[&a][0] <= log[&a][1]);
+    // A second later the window has room again.
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    assert_eq!(h.record(&a).await["code"], 200);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn record_queries_are_unlimited_by_default() {
+    let h = H::new(SimConfig { invisible_ms: 0, ..fast() }).await;
+    let id = h.create(t2v()).await;
+    for _ in 0..30 {
+        assert_eq!(h.record(&id).await["code"], 200);
+    }
+    assert_eq!(h.sim.stats().rate_limited, 0);
+    assert_eq!(h.sim.record_queries()[&id].len(), 30);
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn validation_names_the_field() {
     let h = H::new(fast()).await;
     let cases = [
@@ -698,6 +741,28 @@ async fn result_size_makes_synthetic_results() {
     let body = r.bytes().await.unwrap();
     assert_eq!(body.len(), 3_000_000);
     assert_eq!(&body[4..8], b"ftyp");
+    h.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_gib_result_is_a_whole_mp4_made_as_it_is_sent() {
+    // 1 GiB announced and served in ranges without the simulator holding it: the head is an
+    // ftyp and an mdat spanning to the closing moov, which ends the file exactly.
+    let n: u64 = 1 << 30;
+    let h = H::new(SimConfig { result_size: Some(n), ..fast() }).await;
+    let id = h.create(t2v()).await;
+    let url = result(&h.wait_final(&id).await)["resultUrls"][0].as_str().unwrap().to_string();
+    let r = h.http.head(&url).send().await.unwrap();
+    assert_eq!(r.headers()["content-length"], n.to_string().as_str());
+    let head = h.http.get(&url).header("Range", "bytes=0-39").send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(&head[4..8], b"ftyp");
+    assert_eq!(&head[36..40], b"mdat");
+    let mdat = u64::from(u32::from_be_bytes(head[32..36].try_into().unwrap()));
+    let tail = h.http.get(&url).header("Range", format!("bytes={}-", 32 + mdat)).send().await.unwrap();
+    let tail = tail.bytes().await.unwrap();
+    assert_eq!(&tail[4..8], b"moov");
+    assert_eq!(u64::from(u32::from_be_bytes(tail[0..4].try_into().unwrap())), tail.len() as u64);
+    assert_eq!(32 + mdat + tail.len() as u64, n);
     h.sim.shutdown().await;
 }
 

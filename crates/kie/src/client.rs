@@ -147,6 +147,8 @@ impl KieClient {
         let http = built(builder().redirect(redirect_policy(loopback_http_allowed(&cfg.api_base))).build())?;
         let api = built(builder().redirect(reqwest::redirect::Policy::none()).build())?;
         let limits = Mutex::new(Limits::new(cfg.limits.clone()));
+        // The key prints as redacted (`ApiKey`'s Debug).
+        tracing::debug!(config = ?cfg, "Kie client ready");
         Ok(KieClient { inner: Arc::new(Inner { http, api, cfg, limits, slot_freed: Notify::new() }) })
     }
 
@@ -583,11 +585,21 @@ impl KieClient {
     }
 
     async fn send_once(&self, req: reqwest::RequestBuilder) -> Result<Envelope, KieError> {
-        let resp = req.send().await.map_err(wire_error)?;
+        // Addresses, statuses and Kie's words only: the request's headers carry the key.
+        let resp = req.send().await.map_err(|e| {
+            tracing::debug!(url = e.url().map_or("?", |u| u.as_str()), "Kie not reached: {}", error_detail(&e));
+            wire_error(e)
+        })?;
         let status = resp.status().as_u16();
+        let url = resp.url().to_string();
         let retry_after = retry_after_of(resp.headers());
         let body = read_api_body(resp, self.inner.cfg.max_api_body_bytes).await?;
-        envelope::parse(status, &body, retry_after)
+        let answer = envelope::parse(status, &body, retry_after);
+        match &answer {
+            Ok(_) => tracing::debug!(status, url = %url, "Kie answered"),
+            Err(e) => tracing::debug!(status, url = %url, "Kie answered: {e}"),
+        }
+        answer
     }
 
     /// Run a read-only call, retrying transient failures per the policy.

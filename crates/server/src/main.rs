@@ -62,6 +62,8 @@ fn parse() -> Result<Args, String> {
 #[tokio::main]
 async fn main() {
     studio::keys::take_env_key();
+    // The core's diagnostic lines, on stderr as before (no log file: this is a dev and test server).
+    studio::logs::init_stderr("kie-studio");
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {

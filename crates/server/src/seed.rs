@@ -3,8 +3,9 @@
 //! Each task is what the app would have left behind after a real run: the input as the
 //! catalogue normalises it, its estimated and consumed credits, Kie's result, one video
 //! result with its poster, and the files themselves. Files are hard links of the simulator's
-//! small real MP4s and posters (copies only when a link is impossible), so 10,000 videos
-//! take a few MB and a few seconds.
+//! small real MP4s and of a few posters (copies only when a link is impossible), so 100,000
+//! videos take a few MB and seconds. The posters are the simulator's small samples, or, for
+//! the bench, frames as big as real ones ([`posters`]): 720p or 1080p as the input asks.
 //!
 //! Prompts are put together from phrase lists with skewed weights, so a search word can
 //! match most of the library or almost none of it, as in a real one.
@@ -19,7 +20,11 @@ use rusqlite::params;
 use serde_json::{Map, Value};
 use studio::library::{self, NewResult, ResultKind};
 use studio::paths::{self, LibraryPaths};
-use studio::{tasks, Db};
+use studio::{tasks, thumbs, Db};
+
+pub mod posters;
+
+pub use posters::{realistic_posters, PosterSet};
 
 /// 2025-01-01T00:00:00Z: tasks are spread over the year that follows.
 pub const START_MS: i64 = 1_735_689_600_000;
@@ -175,6 +180,19 @@ pub enum Writer {
     Api,
 }
 
+/// How a library is made.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub writer: Writer,
+    pub posters: PosterSet,
+}
+
+impl Default for SeedOptions {
+    fn default() -> SeedOptions {
+        SeedOptions { writer: Writer::Sql, posters: PosterSet::samples() }
+    }
+}
+
 /// What was made.
 #[derive(Debug, Clone)]
 pub struct SeedReport {
@@ -185,7 +203,7 @@ pub struct SeedReport {
     /// Result ids, in gallery order oldest first (the gallery shows the last one first).
     pub result_ids: Vec<i64>,
     pub per_model: BTreeMap<String, usize>,
-    /// Files hard-linked and copied (videos and posters).
+    /// Files hard-linked and copied (videos, posters and thumbs).
     pub linked: usize,
     pub copied: usize,
     /// Total size of the files as the library records them.
@@ -344,6 +362,8 @@ struct Planned {
     credits: f64,
     kie_task_id: String,
     portrait: bool,
+    /// A 1080p (or larger) video: its poster is the 1080p one.
+    hd: bool,
     created: i64,
     submitted: i64,
     finished: i64,
@@ -421,6 +441,11 @@ fn is_portrait(input: &Map<String, Value>) -> bool {
     input.values().any(|v| matches!(v.as_str(), Some("portrait" | "9:16" | "2:3" | "3:4")))
 }
 
+/// Whether an input asks for 1080p or more, by its values (Sora's "high", "1080p", "4k").
+fn is_hd(input: &Map<String, Value>) -> bool {
+    input.values().any(|v| matches!(v.as_str(), Some("high" | "1080p" | "1080P" | "4k" | "4K")))
+}
+
 fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
     let models = video_models(catalogue);
     let spec = *rng.skewed(&models);
@@ -429,7 +454,7 @@ fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
     let input =
         catalogue.validate(&model, &raw).unwrap_or_else(|p| panic!("seeded input for {model} is invalid: {p:?}"));
     let credits = spec.estimate_credits(&input).expect("every video model has a price");
-    let portrait = is_portrait(&input);
+    let (portrait, hd) = (is_portrait(&input), is_hd(&input));
     // Spread over the year, in id order, as a real library grows.
     let slot = YEAR_MS / n.max(1) as i64;
     let created = START_MS + slot * i as i64 + rng.range(0, (slot - 1).clamp(0, 3_600_000));
@@ -443,6 +468,7 @@ fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
         credits,
         kie_task_id: rng.hex(32),
         portrait,
+        hd,
         created,
         submitted,
         finished,
@@ -453,8 +479,8 @@ fn plan(rng: &mut Rng, i: usize, n: usize, catalogue: &Catalogue) -> Planned {
     }
 }
 
-/// A source file, and where its first copy in the library is (to link the rest to, which
-/// works even when the library is on another file system than the sources).
+/// A source file, and where its copy in the library is (to link the rest to, which works
+/// even when the library is on another file system than the sources).
 struct Source {
     path: PathBuf,
     size: u64,
@@ -471,18 +497,36 @@ impl Source {
 }
 
 struct Files {
-    sources: [Source; 4],
+    /// The two videos (landscape, portrait), then the posters in [`PosterSet::all`]'s order,
+    /// then each poster's thumb in the same order ([`THUMBS`] after its poster).
+    sources: Vec<Source>,
+    /// Where the thumbs were made, until each has its first link in the library.
+    _thumbs_made: tempfile::TempDir,
     made_dirs: HashSet<PathBuf>,
     linked: usize,
     copied: usize,
 }
 
 impl Files {
-    fn new() -> Files {
+    fn new(posters: &PosterSet) -> Files {
         let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kie-sim/assets");
+        let videos = ["landscape.mp4", "portrait.mp4"].map(|name| assets.join(name));
+        // One thumb per poster, made as the app makes them, linked for every result.
+        let made = tempfile::tempdir().expect("a temporary folder for the thumbs");
+        let thumbs: Vec<PathBuf> = posters
+            .all()
+            .iter()
+            .enumerate()
+            .map(|(i, poster)| {
+                let dest = made.path().join(format!("thumb-{i}.jpg"));
+                thumbs::make_from_file(poster, &dest).unwrap_or_else(|e| panic!("thumb of {}: {e}", poster.display()));
+                dest
+            })
+            .collect();
+        let all = videos.iter().map(PathBuf::as_path).chain(posters.all()).chain(thumbs.iter().map(PathBuf::as_path));
         Files {
-            sources: ["landscape.mp4", "portrait.mp4", "landscape.jpg", "portrait.jpg"]
-                .map(|name| Source::new(assets.join(name))),
+            sources: all.map(|p| Source::new(p.to_path_buf())).collect(),
+            _thumbs_made: made,
             made_dirs: HashSet::new(),
             linked: 0,
             copied: 0,
@@ -497,23 +541,31 @@ impl Files {
             self.made_dirs.insert(dir.to_path_buf());
         }
         let src = &mut self.sources[which];
-        let from = src.first.clone().unwrap_or_else(|| src.path.clone());
-        if std::fs::hard_link(&from, dest).is_ok() {
+        // Links go to this library's own copy, never to the source: the source's link count
+        // would grow with every library (and a file has at most 65,000 on ext4).
+        if src.first.as_ref().is_some_and(|first| std::fs::hard_link(first, dest).is_ok()) {
             self.linked += 1;
         } else {
             std::fs::copy(&src.path, dest).unwrap_or_else(|e| panic!("copy to {}: {e}", dest.display()));
             self.copied += 1;
-        }
-        if src.first.is_none() {
+            // The first copy, or a fresh one once the last has all the links it may have.
             src.first = Some(dest.to_path_buf());
         }
     }
 }
 
+/// How far after its poster a poster's thumb is in [`Files::sources`].
+const THUMBS: usize = 4;
+
+/// Where the thumb of a result's poster goes: where the app puts it.
+fn thumb_rel(new: &NewResult) -> String {
+    thumbs::thumb_rel_for(new.poster_path.as_deref().expect("every seeded result has a poster"))
+}
+
 /// What the result row of task `id` records, and its files: (result, video source, poster source).
 fn new_result(p: &Planned, id: i64, files: &Files) -> (NewResult, usize, usize) {
     let video = usize::from(p.portrait);
-    let poster = 2 + video;
+    let poster = 2 + 2 * video + usize::from(p.hd);
     let src = &files.sources[video];
     let new = NewResult {
         task_id: id,
@@ -535,8 +587,15 @@ pub fn seed_library(root: &Path, n: usize, seed: u64) -> SeedReport {
     seed_library_with(root, n, seed, Writer::Sql)
 }
 
-/// Make a library of `n` finished videos at `root`, deterministic from `seed`.
+/// Make a library of `n` finished videos at `root`, deterministic from `seed`, with the
+/// sample posters.
 pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> SeedReport {
+    seed_library_opts(root, n, seed, &SeedOptions { writer, ..SeedOptions::default() })
+}
+
+/// Make a library of `n` finished videos at `root`, deterministic from `seed`, as `opts` say.
+pub fn seed_library_opts(root: &Path, n: usize, seed: u64, opts: &SeedOptions) -> SeedReport {
+    let writer = opts.writer;
     let started = Instant::now();
     let lib = LibraryPaths::new(root.to_path_buf()).expect("an absolute library folder");
     lib.create_dirs().expect("create the library folders");
@@ -548,7 +607,7 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
     let catalogue = Catalogue::builtin();
     let mut rng = Rng::new(seed);
     let planned: Vec<Planned> = (0..n).map(|i| plan(&mut rng, i, n, catalogue)).collect();
-    let mut files = Files::new();
+    let mut files = Files::new(&opts.posters);
     let mut result_ids = Vec::with_capacity(n);
     let mut bytes = 0u64;
     let mut per_model = BTreeMap::new();
@@ -556,9 +615,12 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
         *per_model.entry(p.model.to_string()).or_insert(0) += 1;
     }
 
+    // Every result has its thumb already, as after the app's backfill: the app finds none
+    // to make.
     let mut place = |files: &mut Files, new: &NewResult, video: usize, poster: usize| {
         files.place(video, &lib.resolve(new.path.as_deref().unwrap()).unwrap());
         files.place(poster, &lib.resolve(new.poster_path.as_deref().unwrap()).unwrap());
+        files.place(poster + THUMBS, &lib.resolve(&thumb_rel(new)).unwrap());
         bytes += files.sources[video].size + files.sources[poster].size;
     };
 
@@ -572,9 +634,9 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
                      VALUES (?1, ?2, 'succeeded', ?3, 'success', 100, ?4, ?5, ?6, ?7, ?8, ?8, ?9, 1, 0, 0, 0)",
                 )?;
                 let mut add_result = tx.prepare(
-                    "INSERT INTO results (task_id, idx, kind, path, size, sha256, poster_path, favourite, notes,
-                        source_url, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT INTO results (task_id, idx, kind, path, size, sha256, poster_path, thumb_path,
+                        favourite, notes, source_url, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?;
                 for p in &planned {
                     let input = serde_json::to_string(&p.input)?;
@@ -599,6 +661,7 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
                         new.size,
                         new.sha256,
                         new.poster_path,
+                        thumb_rel(&new),
                         p.favourite,
                         p.notes,
                         new.source_url,
@@ -618,7 +681,9 @@ pub fn seed_library_with(root: &Path, n: usize, seed: u64, writer: Writer) -> Se
                 tasks::mark_succeeded(&db, t.id, &p.result(), Some(p.credits), p.finished).unwrap();
                 let (new, video, poster) = new_result(p, t.id, &files);
                 place(&mut files, &new, video, poster);
+                let thumb = thumb_rel(&new);
                 let r = library::add_result(&db, new, p.saved).unwrap();
+                library::set_thumb(&db, r.id, Some(&thumb)).unwrap();
                 if p.favourite {
                     library::set_favourite(&db, r.id, true).unwrap();
                 }
@@ -711,8 +776,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let report = seed_library(dir.path(), 300, 42);
         assert_eq!((report.n, report.result_ids.len()), (300, 300));
-        assert_eq!(report.linked + report.copied, 600);
-        assert!(report.copied <= 4, "{report:?}");
+        assert_eq!(report.linked + report.copied, 900, "a video, a poster and a thumb each");
+        assert!(report.copied <= 10, "{report:?}");
         assert!(report.per_model.len() >= 5, "{:?}", report.per_model);
 
         let db = Db::open(&dir.path().join("library.db"), 0).unwrap();
@@ -743,6 +808,8 @@ mod tests {
             assert_eq!((Some(size as i64), v.result.sha256.as_deref()), (v.result.size, Some(sha.as_str())));
             hashes.insert(sha);
             assert!(lib.resolve(v.result.poster_path.as_deref().unwrap()).unwrap().is_file());
+            let thumb = v.result.thumb_path.as_deref().expect("a thumb recorded");
+            assert!(thumbs::is_thumb_rel(thumb) && thumbs::is_sound(&lib.resolve(thumb).unwrap()), "{thumb}");
             if catalogue.model(&task.model).unwrap().field("prompt").is_some_and(|f| f.widget == Widget::Textarea) {
                 assert!(v.prompt.as_deref().is_some_and(|p| p.len() > 20), "{v:?}");
             }
@@ -760,6 +827,65 @@ mod tests {
         assert!(counts.iter().any(|&c| c > 60), "{counts:?}");
         assert!(counts.iter().any(|&c| (1..15).contains(&c)), "{counts:?}");
         assert!(counts.iter().filter(|&&c| c > 0).count() > 40, "{counts:?}");
+    }
+
+    /// Files are linked to a copy in the library, never to the source, and a copy that can
+    /// take no more links is followed by a fresh one.
+    #[test]
+    fn links_go_to_a_copy_in_the_library() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let inode = |p: &Path| std::fs::metadata(p).map(|m| (m.dev(), m.ino())).unwrap();
+        let mut files = Files::new(&PosterSet::samples());
+        let at = |name: &str| dir.path().join("media").join(name);
+        for name in ["a", "b"] {
+            files.place(0, &at(name));
+        }
+        assert_eq!(inode(&at("a")), inode(&at("b")));
+        assert_ne!(inode(&at("a")), inode(&files.sources[0].path));
+        // The copy links went to is gone (as when it has all its links): a new copy.
+        std::fs::remove_file(at("a")).unwrap();
+        std::fs::remove_file(at("b")).unwrap();
+        for name in ["c", "d"] {
+            files.place(0, &at(name));
+        }
+        assert_eq!(inode(&at("c")), inode(&at("d")));
+        assert_eq!((files.linked, files.copied), (2, 2));
+        assert_eq!(std::fs::read(at("d")).unwrap(), std::fs::read(&files.sources[0].path).unwrap());
+    }
+
+    /// Each result links the poster of its orientation and resolution, as the input asks.
+    #[test]
+    fn posters_follow_the_input() {
+        let (dir, src) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        // Four tiny distinct pictures stand for the four sizes.
+        let names = ["l720", "l1080", "p720", "p1080"];
+        let files: Vec<PathBuf> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let path = src.path().join(format!("{name}.jpg"));
+                std::fs::write(&path, posters::poster_jpeg(16, 9, i as u64)).unwrap();
+                path
+            })
+            .collect();
+        let set = PosterSet {
+            landscape: [files[0].clone(), files[1].clone()],
+            portrait: [files[2].clone(), files[3].clone()],
+        };
+        seed_library_opts(dir.path(), 200, 3, &SeedOptions { posters: set.clone(), ..SeedOptions::default() });
+        let db = Db::open(&dir.path().join("library.db"), 0).unwrap();
+        let lib = LibraryPaths::new(dir.path().to_path_buf()).unwrap();
+        let all = library::list_results(&db, &ResultQuery { limit: 1000, ..Default::default() }).unwrap();
+        let mut seen = HashSet::new();
+        for v in &all {
+            let task = tasks::get(&db, v.result.task_id).unwrap();
+            let want = set.pick(is_portrait(&task.input), is_hd(&task.input));
+            let poster = std::fs::read(lib.resolve(v.result.poster_path.as_deref().unwrap()).unwrap()).unwrap();
+            assert_eq!(poster, std::fs::read(want).unwrap(), "{:?}", task.input);
+            seen.insert(want.to_path_buf());
+        }
+        assert_eq!(seen.len(), 4, "every size is used: {seen:?}");
     }
 
     #[test]

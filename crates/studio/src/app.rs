@@ -29,7 +29,7 @@ use crate::gallery::{self, CharacterView, Exported, Health, Rescan, ResultDetail
 use crate::keys::KeyStatus;
 use crate::library::{self, ResultQuery, ResultRow};
 use crate::payloads::{
-    AppInfo, Balance, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
+    AppInfo, Balance, Folder, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
 };
 use crate::progress::ProgressThrottle;
 use crate::session::{Mode, Session, SessionConfig};
@@ -54,6 +54,10 @@ pub trait Host: Send + Sync + 'static {
     fn pick_folder(&self, title: &str) -> Option<PathBuf>;
     /// Shows a file in the file manager.
     fn reveal(&self, path: &Path) -> Result<(), String>;
+    /// Opens a folder in the file manager.
+    fn open_folder(&self, path: &Path) -> Result<(), String> {
+        Err(format!("There is no file manager here; the folder is {}", path.display()))
+    }
     /// A library folder was opened (the shell lets its web view show files under it).
     fn library_opened(&self, _root: &Path) {}
 }
@@ -272,14 +276,31 @@ impl App {
         let forwarder = forward(session.studio().subscribe(), self.events.clone(), self.sinks.clone());
         if start {
             session.start();
-            tracing_line(&format!(
+            tracing::info!(
                 "opened the {} library at {}",
                 if session.is_demo() { "demo" } else { "real" },
                 session.root().display()
-            ));
+            );
         }
         let old = lock(&self.open).replace(Open { session, forwarder });
         drop(old);
+    }
+
+    /// The open library's database was found damaged after it opened (its runner stopped
+    /// before polling): it is closed and the problem kept, as if the open had failed.
+    fn close_if_damaged(&self) {
+        let mut open = lock(&self.open);
+        if !open.as_ref().is_some_and(|o| o.session.damaged()) {
+            return;
+        }
+        let Some(old) = open.take() else { return };
+        drop(open);
+        let path = old.session.studio().db().path().map(Path::to_path_buf);
+        drop(old);
+        if let Some(path) = path {
+            let e = StudioError::Db(crate::db::DbError::Corrupt { path: path.clone() });
+            *lock(&self.library_problem) = Some((ApiError::new(e.code(), e.to_string()), Some(path)));
+        }
     }
 
     /// Closes the open library (the welcome screen comes back).
@@ -292,8 +313,10 @@ impl App {
 
     pub async fn get_app_info(&self) -> Result<AppInfo, StudioError> {
         let key = self.key_status().await?;
+        self.close_if_damaged();
         let open = lock(&self.open);
         let mut info = crate::session::app_info(&self.cfg, open.as_ref().map(|o| &o.session), key);
+        info.log_dir = self.log_dir().map(|d| d.display().to_string());
         info.library_problem = lock(&self.library_problem).as_ref().map(|(problem, _)| problem.clone());
         Ok(info)
     }
@@ -417,10 +440,8 @@ impl App {
             None => Vec::new(),
         };
         let q = ResultQuery { limit: query.limit.clamp(1, MAX_PAGE), models_in, ..query };
-        Ok(ResultPage {
-            items: library::list_results(studio.db(), &q)?,
-            total: library::count_results(studio.db(), &q)?,
-        })
+        let page = library::result_page(studio.db(), &q)?;
+        Ok(ResultPage { items: page.items, total: page.total, next: page.next })
     }
 
     pub async fn list_characters(&self) -> Result<Vec<CharacterView>, StudioError> {
@@ -511,6 +532,30 @@ impl App {
         .await
     }
 
+    pub async fn open_folder(&self, which: Folder) -> Result<(), StudioError> {
+        let path = match which {
+            Folder::Library => {
+                lock(&self.open).as_ref().map_or(self.cfg.library.root(), |o| o.session.root()).to_path_buf()
+            }
+            Folder::Logs => {
+                self.log_dir().ok_or_else(|| StudioError::Refused("This computer has no folder for logs.".into()))?
+            }
+        };
+        let host = self.host.clone();
+        blocking("Opening the file manager", move || {
+            host.open_folder(&path).map_err(|e| StudioError::Io {
+                context: "Could not open the file manager".into(),
+                source: std::io::Error::other(e),
+            })
+        })
+        .await
+    }
+
+    /// Where this process logs ([`crate::logs::init`]), else where it would.
+    fn log_dir(&self) -> Option<PathBuf> {
+        crate::logs::active_dir().or_else(|| crate::logs::folder(&|name| (self.env)(name)))
+    }
+
     pub async fn save_poster(&self, id: i64, image: String) -> Result<ResultRow, StudioError> {
         use base64::Engine;
         let data = image.trim();
@@ -556,7 +601,7 @@ impl App {
         let Some(repaired) = repaired else {
             return Err(StudioError::Refused("The library's database is not damaged: nothing was changed.".into()));
         };
-        tracing_line(&format!("set the damaged library database aside at {}", repaired.set_aside));
+        tracing::warn!("set the damaged library database aside at {}", repaired.set_aside);
         *lock(&self.library_problem) = None;
         if self.mode().is_none() && db_path == self.cfg.library.db() {
             // As at startup; a failure is kept for the window to show.
@@ -585,15 +630,11 @@ fn forward(
                     let _ = out.send(event);
                 }
                 // Listeners re-read what they show on the next change; nothing to replay.
-                Err(RecvError::Lagged(n)) => tracing_line(&format!("{n} events were skipped")),
+                Err(RecvError::Lagged(n)) => tracing::warn!("{n} events were skipped"),
                 Err(RecvError::Closed) => break,
             }
         }
     })
-}
-
-fn tracing_line(msg: &str) {
-    eprintln!("kie-studio: {msg}");
 }
 
 #[cfg(test)]

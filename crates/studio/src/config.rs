@@ -20,6 +20,11 @@ pub struct UserConfig {
 
 /// Where the config file is, from the environment (passed in).
 pub fn config_file(env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    // The platform's own folder on macOS and Windows (which has no `HOME` as a rule); XDG's
+    // elsewhere, as `paths::default_root` does.
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        return dirs::config_dir().map(|d| d.join(paths::APP_DIR).join("config.json"));
+    }
     let base = env("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())

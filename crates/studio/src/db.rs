@@ -5,6 +5,7 @@
 //! The app and the CLI may open the same file from two processes; WAL, a busy timeout and
 //! `BEGIN IMMEDIATE` writes keep that safe.
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -165,6 +166,107 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN lease_pid INTEGER;
     ALTER TABLE tasks ADD COLUMN lease_start TEXT;
     "#,
+    // 6: a tile-sized copy of the poster (thumbs.rs), so the gallery grid never decodes a
+    // full frame. NULL: not made yet (made when the poster lands, or by a rescan).
+    r#"
+    ALTER TABLE results ADD COLUMN thumb_path TEXT;
+    "#,
+    // 7: the gallery at 100,000 results (library/query.rs; docs/decisions.md). Results carry
+    // their task's model and cost, so that each filter and sort has an index of results in the
+    // gallery's order (the cost sorts' on expressions that put unknown costs last);
+    // `gallery_counts` holds how many results there are per model, kind and favourite;
+    // `gallery_fts` has one row per result (its task's text and its notes), so a search counts
+    // its matches and nothing else, with prefixes for words as they are typed;
+    // `gallery_generation` moves on every change the gallery can see, in any process, so what
+    // the app keeps between calls is never stale. All kept by the triggers below.
+    r#"
+    ALTER TABLE results ADD COLUMN model TEXT;
+    ALTER TABLE results ADD COLUMN cost REAL;
+    UPDATE results SET (model, cost) =
+        (SELECT t.model, coalesce(t.credits_consumed, t.credits_estimated) FROM tasks t WHERE t.id = results.task_id);
+
+    CREATE INDEX results_model_date ON results(model, created_at);
+    CREATE INDEX results_kind_date ON results(kind, created_at);
+    CREATE INDEX results_favourite_date ON results(created_at) WHERE favourite = 1;
+    CREATE INDEX results_cost_desc ON results(coalesce(cost, -9e999), created_at);
+    CREATE INDEX results_cost_asc ON results(coalesce(-cost, -9e999), created_at);
+
+    CREATE TABLE gallery_counts (
+        model TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        favourite INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (model, kind, favourite)
+    ) WITHOUT ROWID;
+    INSERT INTO gallery_counts (model, kind, favourite, n)
+    SELECT coalesce(model, ''), kind, favourite, count(*) FROM results GROUP BY 1, 2, 3;
+
+    CREATE TABLE gallery_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+    INSERT INTO gallery_generation (id, value) VALUES (1, 0);
+
+    -- Contentless: the text is in tasks and results already.
+    CREATE VIRTUAL TABLE gallery_fts USING fts5(
+        prompt, notes, content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3 4 5 6 7 8'
+    );
+    INSERT INTO gallery_fts (rowid, prompt, notes)
+    SELECT r.id, ts.body, coalesce(r.notes, '') FROM results r JOIN task_search_text ts ON ts.id = r.task_id
+    WHERE ts.body <> '' OR coalesce(r.notes, '') <> '';
+    INSERT INTO gallery_fts (gallery_fts) VALUES ('optimize');
+
+    -- Counted as written first (a writer of SQL may leave the model out), then given the
+    -- task's model and cost: the update trigger moves the count.
+    CREATE TRIGGER results_gallery_insert AFTER INSERT ON results BEGIN
+        INSERT INTO gallery_counts (model, kind, favourite, n)
+        VALUES (coalesce(new.model, ''), new.kind, new.favourite, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+        UPDATE results SET (model, cost) =
+            (SELECT t.model, coalesce(t.credits_consumed, t.credits_estimated) FROM tasks t WHERE t.id = new.task_id)
+        WHERE id = new.id;
+        INSERT INTO gallery_fts (rowid, prompt, notes)
+        SELECT new.id, ts.body, coalesce(new.notes, '') FROM task_search_text ts
+        WHERE ts.id = new.task_id AND (ts.body <> '' OR coalesce(new.notes, '') <> '');
+        UPDATE gallery_generation SET value = value + 1;
+    END;
+    CREATE TRIGGER results_gallery_update AFTER UPDATE OF model, kind, favourite, cost, notes, created_at ON results
+    BEGIN
+        UPDATE gallery_counts SET n = n - 1
+        WHERE (old.model IS NOT new.model OR old.kind IS NOT new.kind OR old.favourite IS NOT new.favourite)
+          AND model = coalesce(old.model, '') AND kind = old.kind AND favourite = old.favourite;
+        INSERT INTO gallery_counts (model, kind, favourite, n)
+        SELECT coalesce(new.model, ''), new.kind, new.favourite, 1
+        WHERE old.model IS NOT new.model OR old.kind IS NOT new.kind OR old.favourite IS NOT new.favourite
+        ON CONFLICT DO UPDATE SET n = n + 1;
+        DELETE FROM gallery_fts WHERE rowid = old.id AND old.notes IS NOT new.notes;
+        INSERT INTO gallery_fts (rowid, prompt, notes)
+        SELECT new.id, ts.body, coalesce(new.notes, '') FROM task_search_text ts
+        WHERE old.notes IS NOT new.notes AND ts.id = new.task_id
+          AND (ts.body <> '' OR coalesce(new.notes, '') <> '');
+        UPDATE gallery_generation SET value = value + 1;
+    END;
+    -- Also when a task's deletion takes its results (foreign key actions fire triggers).
+    CREATE TRIGGER results_gallery_delete AFTER DELETE ON results BEGIN
+        UPDATE gallery_counts SET n = n - 1
+        WHERE model = coalesce(old.model, '') AND kind = old.kind AND favourite = old.favourite;
+        DELETE FROM gallery_fts WHERE rowid = old.id;
+        UPDATE gallery_generation SET value = value + 1;
+    END;
+    CREATE TRIGGER tasks_gallery_copy AFTER UPDATE OF model, credits_consumed, credits_estimated ON tasks BEGIN
+        UPDATE results SET model = new.model, cost = coalesce(new.credits_consumed, new.credits_estimated)
+        WHERE task_id = new.id
+          AND (model IS NOT new.model OR cost IS NOT coalesce(new.credits_consumed, new.credits_estimated));
+    END;
+    CREATE TRIGGER tasks_gallery_text AFTER UPDATE OF input_json ON tasks BEGIN
+        DELETE FROM gallery_fts WHERE rowid IN (SELECT id FROM results WHERE task_id = new.id);
+        INSERT INTO gallery_fts (rowid, prompt, notes)
+        SELECT r.id, ts.body, coalesce(r.notes, '') FROM results r JOIN task_search_text ts ON ts.id = r.task_id
+        WHERE r.task_id = new.id AND (ts.body <> '' OR coalesce(r.notes, '') <> '');
+        UPDATE gallery_generation SET value = value + 1;
+    END;
+
+    -- The results still waiting for a thumbnail (thumbs::backfill), found without a scan.
+    CREATE INDEX results_thumb_todo ON results(id) WHERE thumb_path IS NULL AND poster_path IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this binary writes and understands.
@@ -256,6 +358,8 @@ impl StoreError {
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
     path: Option<PathBuf>,
+    /// See [`Db::memo`].
+    memos: Arc<Mutex<Vec<Arc<dyn Any + Send + Sync>>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -308,11 +412,42 @@ impl Db {
             Ok(conn)
         });
         match setup {
-            Ok(conn) => Ok(Db { conn: Arc::new(Mutex::new(conn)), path: Some(path.to_path_buf()) }),
+            Ok(conn) => {
+                Ok(Db { conn: Arc::new(Mutex::new(conn)), path: Some(path.to_path_buf()), memos: Arc::default() })
+            }
             Err(SetupError::TooNew { found }) => Err(DbError::TooNew { found, supported: SCHEMA_VERSION }),
             Err(SetupError::Sqlite(e)) => Err(DbError::Sqlite(e)),
             // Never replaced here: the user decides (`Db::repair`).
             Err(SetupError::Damaged(_)) => Err(DbError::Corrupt { path: path.to_path_buf() }),
+        }
+    }
+
+    /// [`Db::open`], then [`Db::verify`]: for one-shot callers that can wait for the check.
+    pub fn open_verified(path: &Path, now_ms: i64) -> Result<Db, DbError> {
+        let db = Db::open(path, now_ms)?;
+        db.verify()?;
+        Ok(db)
+    }
+
+    /// Read every page (`PRAGMA quick_check`) on a connection of its own, so the check
+    /// holds up nobody: the app runs it in the background after start-up. `Corrupt` when the
+    /// file is damaged; in memory there is nothing to check.
+    pub fn verify(&self) -> Result<(), DbError> {
+        let Some(path) = self.path.as_deref() else { return Ok(()) };
+        let damaged = || DbError::Corrupt { path: path.to_path_buf() };
+        let check = || -> rusqlite::Result<String> {
+            let conn = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.query_row("PRAGMA quick_check", [], |r| r.get(0))
+        };
+        match check() {
+            Ok(found) if found == "ok" => Ok(()),
+            Ok(_) => Err(damaged()),
+            Err(e) if is_damage(&e) => Err(damaged()),
+            Err(e) => Err(DbError::Sqlite(e)),
         }
     }
 
@@ -321,7 +456,7 @@ impl Db {
         let mut conn = Connection::open_in_memory()?;
         let setup = configure(&conn, false).and_then(|_| migrate(&mut conn, MIGRATIONS.len()));
         match setup {
-            Ok(()) => Ok(Db { conn: Arc::new(Mutex::new(conn)), path: None }),
+            Ok(()) => Ok(Db { conn: Arc::new(Mutex::new(conn)), path: None, memos: Arc::default() }),
             Err(SetupError::Sqlite(e)) => Err(DbError::Sqlite(e)),
             Err(SetupError::TooNew { found }) => Err(DbError::TooNew { found, supported: SCHEMA_VERSION }),
             // Nothing to set aside in memory: report it as the SQLite error it is.
@@ -352,6 +487,20 @@ impl Db {
         Ok(out)
     }
 
+    /// What a store module keeps between calls on this handle (the gallery's search matches
+    /// and page keys), one value per type, shared by the handle's clones. Other processes
+    /// write to the library too: whatever is kept must be checked against something read
+    /// from it (the gallery's generation) before use.
+    pub(crate) fn memo<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = memos.iter().find_map(|m| m.clone().downcast::<T>().ok()) {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        memos.push(made.clone());
+        made
+    }
+
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.with(|c| Ok(user_version(c)?))
     }
@@ -372,12 +521,16 @@ fn configure(conn: &Connection, file: bool) -> Result<(), SetupError> {
         // power cut once written (NORMAL in WAL may lose the last commits). A create leaves
         // only after its row is written, and a Kie id is written the moment it arrives.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        if check != "ok" {
-            return Err(SetupError::Damaged(check));
-        }
+        // No `quick_check` here: it reads every page (a second at 100,000 videos), so opening
+        // would grow with the library. [`Db::verify`] does it, off the start-up path.
     }
     conn.pragma_update(None, "foreign_keys", true)?;
+    // The gallery's statements differ by filter and sort (library/query.rs): keep them all
+    // prepared, with the rest of the app's, rather than parse them again.
+    conn.set_prepared_statement_cache_capacity(64);
+    // Up to 32 MiB of pages (SQLite's default is 2): a search reads MBs of the full-text index
+    // and a page's rows from all over the library, each page a system call when not kept.
+    conn.pragma_update(None, "cache_size", -32_768)?;
     // The schema's triggers and views may only call SQLite's innocuous functions: a library
     // file from elsewhere cannot make the app run anything else while it reads.
     conn.pragma_update(None, "trusted_schema", false)?;
@@ -468,7 +621,7 @@ impl Db {
     /// rescan. New ids start after the old library's. `None`: the database opens fine and
     /// nothing was touched.
     pub fn repair(path: &Path, now_ms: i64) -> Result<(Db, Option<Repaired>), DbError> {
-        match Db::open(path, now_ms) {
+        match Db::open_verified(path, now_ms) {
             Ok(db) => return Ok((db, None)),
             Err(DbError::Corrupt { .. }) => {}
             Err(e) => return Err(e),
@@ -480,6 +633,9 @@ impl Db {
         Ok((db, Some(report)))
     }
 }
+
+/// Tables made from the others by triggers (counts, the gallery's generation): never copied.
+const DERIVED_TABLES: &[&str] = &["gallery_counts", "gallery_generation"];
 
 /// Copy what can be read from the damaged database at `old` into `new` (fresh, same schema
 /// or newer): table by table (tasks first, as others refer to them), the columns both have,
@@ -496,6 +652,8 @@ fn salvage(old: &Path, new: &mut Connection, report: &mut Repaired) {
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .unwrap_or_default();
     let mut tables = tables;
+    // Tables the triggers keep from the others are made again as those are copied.
+    tables.retain(|t| !DERIVED_TABLES.contains(&t.as_str()));
     tables.sort_by_key(|t| (t != "tasks", t.clone()));
     for table in &tables {
         let copied = copy_table(&src, &tx, table);
@@ -737,14 +895,15 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("library.db");
         drop(Db::open(&path, 1).unwrap());
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
+        let newer = SCHEMA_VERSION + 1;
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", newer).unwrap();
         let err = Db::open(&path, 2).unwrap_err();
-        assert!(matches!(err, DbError::TooNew { found: 7, supported: SCHEMA_VERSION }), "{err:?}");
+        assert!(matches!(err, DbError::TooNew { found, supported: SCHEMA_VERSION } if found == newer), "{err:?}");
         assert_eq!(
             err.to_string(),
             format!(
-                "This library was made by a newer version of Kie Studio (schema 7); this version knows up to \
-                 {SCHEMA_VERSION}. Update Kie Studio to open it."
+                "This library was made by a newer version of Kie Studio (schema {newer}); this version knows up \
+                 to {SCHEMA_VERSION}. Update Kie Studio to open it."
             )
         );
         assert!(path.exists(), "a too-new library must be left alone");
@@ -848,7 +1007,7 @@ pub(crate) mod tests {
         let len = std::fs::metadata(&path).unwrap().len();
         assert!(len > 100_000, "{len}");
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
-        let err = Db::open(&path, 99).unwrap_err();
+        let err = Db::open_verified(&path, 99).unwrap_err();
         assert!(matches!(&err, DbError::Corrupt { path: p } if *p == path), "{err:?}");
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len / 2, "left as it was");
         let (db, repaired) = Db::repair(&path, 99).unwrap();
@@ -878,7 +1037,12 @@ pub(crate) mod tests {
         let path = dir.path().join("library.db");
         library_with_rows(&path, 40);
         scribble_page(&path, root_page(&path, "tasks_created_at"));
-        assert!(matches!(Db::open(&path, 5).unwrap_err(), DbError::Corrupt { .. }));
+        // Opening does not read every page (start-up must not grow with the library); the
+        // check does, on a connection of its own.
+        let opened = Db::open(&path, 5).expect("a cheap open does not reach the index");
+        assert!(matches!(opened.verify().unwrap_err(), DbError::Corrupt { .. }));
+        drop(opened);
+        assert!(matches!(Db::open_verified(&path, 5).unwrap_err(), DbError::Corrupt { .. }));
         let (db, repaired) = Db::repair(&path, 5).unwrap();
         let repaired = repaired.unwrap();
         assert_eq!((repaired.tasks, repaired.results, repaired.characters), (40, 1, 1), "{repaired:?}");
@@ -887,6 +1051,10 @@ pub(crate) mod tests {
         let hits = search::search(&db, "fox", 100).unwrap();
         assert_eq!(hits.iter().filter(|h| h.kind == search::HitKind::Task).count(), 40);
         assert!(search::search(&db, "good", 10).unwrap().iter().any(|h| h.kind == search::HitKind::Result));
+        // The gallery's counts are made again as the rows come back, not copied on top.
+        let good = library::ResultQuery { search: Some("good".into()), ..Default::default() };
+        assert_eq!(library::count_results(&db, &library::ResultQuery::default()).unwrap(), 1);
+        assert_eq!(library::count_results(&db, &good).unwrap(), 1);
         assert_eq!(settings::get(&db, settings::Setting::LastModel).unwrap().as_deref(), Some("kept-model"));
         assert_eq!(characters::list(&db).unwrap()[0].handle, "maya");
         assert!(std::path::Path::new(&repaired.set_aside).exists());
@@ -987,6 +1155,20 @@ pub(crate) mod tests {
             assert_eq!(hits("fox sno"), vec![search::SearchHit { kind: search::HitKind::Task, id: 1 }]);
             assert_eq!(hits("lighthouse"), vec![search::SearchHit { kind: search::HitKind::Task, id: 2 }]);
             assert_eq!(hits("reel"), vec![search::SearchHit { kind: search::HitKind::Result, id: 1 }]);
+            // The gallery's counts, index and copies of the task's model are made from it.
+            let gallery = |q: library::ResultQuery| {
+                let ids: Vec<i64> = library::list_results(&db, &q).unwrap().iter().map(|v| v.result.id).collect();
+                (library::count_results(&db, &q).unwrap(), ids)
+            };
+            assert_eq!(gallery(library::ResultQuery::default()), (1, vec![1]));
+            let q = |search: &str, model: &str| library::ResultQuery {
+                search: Some(search.into()),
+                model: Some(model.into()),
+                ..Default::default()
+            };
+            assert_eq!(gallery(q("reel", "sora-2-pro-storyboard")), (1, vec![1]));
+            assert_eq!(gallery(q("lighthouse", "sora-2-pro-storyboard")), (1, vec![1]));
+            assert_eq!(gallery(q("lighthouse", "sora-2-text-to-video")), (0, vec![]));
             if from >= 2 {
                 let c = characters::get_by_handle(&db, "@captain").unwrap().unwrap();
                 assert_eq!(hits("pirate"), vec![search::SearchHit { kind: search::HitKind::Character, id: c.id }]);

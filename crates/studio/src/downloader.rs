@@ -33,6 +33,11 @@ use crate::progress::throttled_transfer;
 use crate::studio::{blocking, Studio};
 use crate::studio_config::PollConfig;
 use crate::tasks::{self, Task, TaskStatus};
+use crate::thumbs;
+
+mod tail_hash;
+
+use tail_hash::TailHash;
 
 /// How patiently Veo's 1080p copy is asked for: Kie makes it 1–3 minutes after success and
 /// answers "processing" until then. Asking is free; nothing paid is ever re-sent.
@@ -103,7 +108,7 @@ impl<'a> Downloader<'a> {
     pub(crate) async fn download_or_reschedule(self, task: &Task) {
         let studio = self.studio;
         if let Err(e) = self.download_results(task).await {
-            eprintln!("download of task {} failed, will retry: {e}", task.id);
+            tracing::warn!("download of task {} failed, will retry: {e}", task.id);
             let backoff = studio.config().poll.backoff(task.poll_errors + 1);
             let _ = tasks::schedule_poll(studio.db(), task.id, Some(studio.now_ms() + backoff), task.poll_errors + 1);
         }
@@ -123,7 +128,7 @@ impl<'a> Downloader<'a> {
             }
         }
         if result.result_urls.len() > MAX_RESULT_URLS || result.extra_urls > 0 {
-            eprintln!(
+            tracing::warn!(
                 "task {} listed {} result links; only the first {MAX_RESULT_URLS} are brought in",
                 task.id,
                 result.result_urls.len() + result.extra_urls as usize
@@ -140,9 +145,14 @@ impl<'a> Downloader<'a> {
                 let check = blocking("Checking a downloaded file", move || check_recorded(&lib, &row2)).await?;
                 match check {
                     Recorded::Intact => continue,
-                    Recorded::Missing => eprintln!("result {idx} of task {} is missing; fetching it again", task.id),
+                    Recorded::Missing => {
+                        tracing::warn!("result {idx} of task {} is missing; fetching it again", task.id)
+                    }
                     Recorded::SetAside { path } => {
-                        eprintln!("result {idx} of task {} changed since it was recorded; set aside as {path}", task.id)
+                        tracing::warn!(
+                            "result {idx} of task {} changed since it was recorded; set aside as {path}",
+                            task.id
+                        )
                     }
                 }
             }
@@ -153,6 +163,7 @@ impl<'a> Downloader<'a> {
             studio.crash_point("after_rename_before_record");
             let has_poster = recorded.is_some_and(|r| r.poster_path.is_some());
             let poster = if idx == 0 && !has_poster { self.fetch_poster(task, &result).await } else { None };
+            let poster_landed = poster.is_some();
             let row = library::add_result(
                 studio.db(),
                 NewResult {
@@ -168,6 +179,7 @@ impl<'a> Downloader<'a> {
                 },
                 studio.now_ms(),
             )?;
+            let row = if poster_landed { self.make_thumb(task, row).await } else { row };
             studio.emit(StudioEvent::ResultAdded { result: row });
         }
         let t = tasks::mark_downloaded(studio.db(), task.id, studio.now_ms())?;
@@ -224,6 +236,7 @@ impl<'a> Downloader<'a> {
             Some(rel) => self.copy_poster(&rel, task.id, idx).await,
             None => None,
         };
+        let poster_landed = poster.is_some();
         let row = library::add_result(
             studio.db(),
             NewResult {
@@ -239,6 +252,7 @@ impl<'a> Downloader<'a> {
             },
             studio.now_ms(),
         )?;
+        let row = if poster_landed { self.make_thumb(&task, row).await } else { row };
         studio.emit(StudioEvent::ResultAdded { result: row.clone() });
         // Its actions changed: the HD copy is in.
         studio.emit_task(&tasks::get(studio.db(), task.id)?);
@@ -282,7 +296,29 @@ impl<'a> Downloader<'a> {
             Ok(new_rel)
         })
         .await;
-        copied.inspect_err(|e| eprintln!("poster of the HD copy of task {task_id} not copied: {e}")).ok()
+        copied.inspect_err(|e| tracing::warn!("poster of the HD copy of task {task_id} not copied: {e}")).ok()
+    }
+
+    /// The grid's thumb of a poster that just landed (thumbs.rs), on the blocking pool. One
+    /// that cannot be made fails nothing: it is logged, and the grid shows the poster.
+    async fn make_thumb(self, task: &Task, row: ResultRow) -> ResultRow {
+        let (db, lib, r) = (self.studio.db().clone(), self.studio.paths().clone(), row.clone());
+        let made = blocking("Making a thumbnail", move || Ok(thumbs::make_for(&db, &lib, &r)))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|made| made.map_err(|e| e.to_string()));
+        match made {
+            Ok(row) => row,
+            Err(e) => {
+                let kie = task.kie_task_id.as_deref().map(|k| format!(" (Kie task {k})")).unwrap_or_default();
+                tracing::warn!(
+                    "thumbnail of the poster of task {}{kie} not made, the grid shows the poster: {e}",
+                    task.id
+                );
+                // The poster may stand in for it now (recorded by make_for).
+                library::get_result(self.studio.db(), row.id).unwrap_or(row)
+            }
+        }
     }
 
     fn is_image_model(self, model: &str) -> bool {
@@ -333,7 +369,7 @@ impl<'a> Downloader<'a> {
         match self.fetch_verified(task.id, 0, url, paths::POSTERS_DIR, &name, Expect::Image).await {
             Ok(p) => Some(p.rel_path),
             Err(e) => {
-                eprintln!("poster of task {} not fetched: {e}", task.id);
+                tracing::warn!("poster of task {} not fetched: {e}", task.id);
                 None
             }
         }
@@ -367,7 +403,7 @@ impl<'a> Downloader<'a> {
         let mut link = url.to_string();
         let mut renewed = false;
         let mut attempt = 0;
-        loop {
+        let hashed = loop {
             attempt += 1;
             let mut file = tokio::fs::OpenOptions::new()
                 .create(true)
@@ -378,10 +414,25 @@ impl<'a> Downloader<'a> {
                 .await
                 .map_err(StudioError::io(format!("open {}", partial.display())))?;
             let already = file.metadata().await.map_err(StudioError::io("read the partial file"))?.len();
-            let progress = self.progress(task_id, idx);
+            // Hashed as it lands, not read again after (a 1 GiB video: seconds).
+            let tail = TailHash::start(partial.clone());
+            let (feed, report) = (tail.feed(), self.progress(task_id, idx));
+            let progress: kie::client::Progress = Arc::new(move |done, total| {
+                feed.wrote(done);
+                report(done, total);
+            });
             match studio.client().fetch_media_to(&link, expect.media(), &mut file, already, Some(progress)).await {
                 Ok(fetched) => {
-                    file.sync_all().await.map_err(StudioError::io("sync the downloaded file"))?;
+                    // The hash is finished while the file is synced.
+                    let hash = async {
+                        if appended_only(already, &fetched) {
+                            tail.finish(fetched.total).await
+                        } else {
+                            None
+                        }
+                    };
+                    let (synced, hash) = tokio::join!(file.sync_all(), hash);
+                    synced.map_err(StudioError::io("sync the downloaded file"))?;
                     // The client compared the bytes with the announced length as they came;
                     // what is on disk must come to it too.
                     let on_disk = file.metadata().await.map_err(StudioError::io("read the partial file"))?.len();
@@ -393,7 +444,7 @@ impl<'a> Downloader<'a> {
                             fetched.announced.unwrap_or(fetched.total)
                         )));
                     }
-                    break;
+                    break hash;
                 }
                 Err(KieError::LinkExpired(_)) if !renewed => {
                     link = studio.client().download_url(url).await?;
@@ -412,9 +463,9 @@ impl<'a> Downloader<'a> {
                     return Err(e.into());
                 }
             }
-        }
+        };
         studio.crash_point("before_rename");
-        blocking("Moving the download into place", move || place(&partial, &dir, &stem, &root, expect)).await
+        blocking("Moving the download into place", move || place(&partial, &dir, &stem, &root, expect, hashed)).await
     }
 
     /// Progress of one file: the crash-point hook sees every report, subscribers hear them
@@ -483,8 +534,10 @@ fn already_placed(dir: &Path, stem: &str, root: &Path, expect: Expect) -> Option
             match verify(&done, root, expect) {
                 Ok(placed) => return Some(placed),
                 Err(e) => match set_aside(&done) {
-                    Ok(bad) => eprintln!("{} was not whole ({e}); set aside as {}", done.display(), bad.display()),
-                    Err(io) => eprintln!("{} was not whole ({e}) and could not be set aside: {io}", done.display()),
+                    Ok(bad) => tracing::warn!("{} was not whole ({e}); set aside as {}", done.display(), bad.display()),
+                    Err(io) => {
+                        tracing::warn!("{} was not whole ({e}) and could not be set aside: {io}", done.display())
+                    }
                 },
             }
         }
@@ -492,11 +545,26 @@ fn already_placed(dir: &Path, stem: &str, root: &Path, expect: Expect) -> Option
     None
 }
 
+/// Whether a fetch into a file that held `already` bytes only appended to them (a fresh file,
+/// or one resumed where it stopped), so that a hash taken as it was written is the file's.
+/// A server that answered a resume with the whole file started it over.
+fn appended_only(already: u64, fetched: &kie::client::Fetched) -> bool {
+    already == 0 || fetched.resumed
+}
+
 /// Check a synced partial file (its kind, and that it is whole), rename it to its final
 /// name (with the extension its bytes call for), make the rename durable and describe the
-/// file. A partial that fails is removed: the next pass starts over rather than resume it.
+/// file (with `hashed`, its size and sha256 taken as it was written, when there is one).
+/// A partial that fails is removed: the next pass starts over rather than resume it.
 /// Blocking.
-fn place(partial: &Path, dir: &Path, stem: &str, root: &Path, expect: Expect) -> Result<Placed, StudioError> {
+fn place(
+    partial: &Path,
+    dir: &Path,
+    stem: &str,
+    root: &Path,
+    expect: Expect,
+    hashed: Option<(u64, String)>,
+) -> Result<Placed, StudioError> {
     let kind = sniff_file(partial)?;
     if !expect.accepts(kind) {
         let _ = std::fs::remove_file(partial);
@@ -514,7 +582,12 @@ fn place(partial: &Path, dir: &Path, stem: &str, root: &Path, expect: Expect) ->
     let final_path = dir.join(format!("{stem}.{}", kind.extension()));
     std::fs::rename(partial, &final_path).map_err(StudioError::io("move the download into place"))?;
     sync_dir(dir);
-    describe(&final_path, root)
+    match hashed {
+        Some((size, sha256)) if std::fs::metadata(&final_path).is_ok_and(|m| m.len() == size) => {
+            placed(&final_path, root, size, sha256)
+        }
+        _ => describe(&final_path, root),
+    }
 }
 
 /// Check a file found in its final place (kind, whole) and describe it for the library.
@@ -537,6 +610,11 @@ fn check_whole(path: &Path, kind: MediaKind) -> Result<Result<(), kie::media::Da
 /// A file's place in the library, size and sha256. Blocking.
 fn describe(path: &Path, root: &Path) -> Result<Placed, StudioError> {
     let (size, sha256) = sha256_file(path).map_err(StudioError::io("hash the downloaded file"))?;
+    placed(path, root, size, sha256)
+}
+
+/// A file's place in the library, with its size and sha256 as given.
+fn placed(path: &Path, root: &Path, size: u64, sha256: String) -> Result<Placed, StudioError> {
     let rel_path = path
         .strip_prefix(root)
         .map_err(|_| StudioError::Corrupt(format!("{} is outside the library", path.display())))?
@@ -622,5 +700,21 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kie::client::Fetched;
+
+    use super::appended_only;
+
+    #[test]
+    fn a_hash_taken_while_writing_counts_only_for_appends() {
+        let fetched = |resumed| Fetched { total: 100, resumed, announced: Some(100) };
+        assert!(appended_only(0, &fetched(false)));
+        assert!(appended_only(40, &fetched(true)));
+        // Asked to resume, the server sent the whole file: it was started over.
+        assert!(!appended_only(40, &fetched(false)));
     }
 }

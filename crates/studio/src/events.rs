@@ -30,4 +30,9 @@ pub enum StudioEvent {
     },
     /// Kie refused the key while polling: ask the user for a new one.
     KeyRejected,
+    /// The check after opening found the library's database damaged: nothing is polled,
+    /// and the window asks the user (`AppInfo.library_problem`, `repair_library`).
+    LibraryDamaged {
+        message: String,
+    },
 }

@@ -16,6 +16,7 @@ use crate::error::StudioError;
 use crate::library::{self, NewResult, ResultKind, ResultRow};
 use crate::paths::{self, LibraryPaths};
 use crate::tasks;
+use crate::thumbs;
 
 /// Files written by an export.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -130,7 +131,9 @@ fn write_new(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Resu
 pub fn delete_result_and_files(db: &Db, lib: &LibraryPaths, id: i64) -> Result<ResultRow, StudioError> {
     let row = library::get_result(db, id)?;
     let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for rel in [row.path.as_deref(), row.poster_path.as_deref()].into_iter().flatten() {
+    // The thumb may be the poster standing in (thumbs.rs): moved once.
+    let thumb = row.thumb_path.as_deref().filter(|t| Some(*t) != row.poster_path.as_deref());
+    for rel in [row.path.as_deref(), row.poster_path.as_deref(), thumb].into_iter().flatten() {
         let p = lib.resolve(rel)?;
         if p.exists() {
             let aside =
@@ -155,7 +158,8 @@ pub fn delete_result_and_files(db: &Db, lib: &LibraryPaths, id: i64) -> Result<R
     }
 }
 
-/// Keep a poster the app captured from the video (Kie gave no first frame).
+/// Keep a poster the app captured from the video (Kie gave no first frame), and make its
+/// thumb for the grid (a thumb that cannot be made fails nothing: the grid shows the poster).
 pub fn save_poster(db: &Db, lib: &LibraryPaths, id: i64, image: &[u8]) -> Result<ResultRow, StudioError> {
     let row = library::get_result(db, id)?;
     let kind = MediaKind::sniff(image)
@@ -172,7 +176,14 @@ pub fn save_poster(db: &Db, lib: &LibraryPaths, id: i64, image: &[u8]) -> Result
     let tmp = path.with_extension("partial");
     std::fs::write(&tmp, image).map_err(StudioError::io("write the poster"))?;
     std::fs::rename(&tmp, &path).map_err(StudioError::io("move the poster into place"))?;
-    Ok(library::set_poster(db, id, Some(&rel))?)
+    let row = library::set_poster(db, id, Some(&rel))?;
+    Ok(match thumbs::make_for(db, lib, &row) {
+        Ok(row) => row,
+        Err(e) => {
+            tracing::warn!("{}: no thumbnail of the saved poster: {e}", thumbs::who(db, &row));
+            library::get_result(db, id).unwrap_or(row)
+        }
+    })
 }
 
 /// What a health check found.
@@ -222,13 +233,16 @@ pub struct Rescan {
     pub relinked: Vec<String>,
     /// Results whose file was found elsewhere in the library and re-pointed.
     pub found: Vec<String>,
+    /// Thumbnails of posters made again (missing, broken, or not made yet).
+    pub thumbs: u32,
     /// What is still wrong after the rescan (shown to the user, never dropped).
     pub health: Health,
 }
 
 /// Repair what can be repaired: a file named by the app (`task-<id>-<idx>.<ext>`) whose
 /// task exists is linked back (verified, hashed); a result whose file moved within the
-/// library is re-pointed. Anything else stays reported.
+/// library is re-pointed; a poster's thumb that is missing or broken is made again.
+/// Anything else stays reported.
 pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, StudioError> {
     let before = health(db, lib)?;
     let mut report = Rescan::default();
@@ -266,8 +280,40 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
         )?;
         report.relinked.push(rel.clone());
     }
+    report.thumbs = remake_thumbs(db, lib)?;
     report.health = health(db, lib)?;
     Ok(report)
+}
+
+/// Make the thumbs that are not there: never made, missing or torn on disk, or the poster
+/// standing in for one (it may have been replaced since). Returns how many were made. A
+/// poster that gives none is logged (the grid shows it); a failure to write one (the disk)
+/// ends the round, logged: the rest of the rescan is still worth having.
+fn remake_thumbs(db: &Db, lib: &LibraryPaths) -> Result<u32, StudioError> {
+    let mut made = 0;
+    for row in all_results(db)? {
+        if row.poster_path.is_none() {
+            continue;
+        }
+        let sound = row
+            .thumb_path
+            .as_deref()
+            .is_some_and(|t| thumbs::is_thumb_rel(t) && lib.resolve(t).is_ok_and(|p| thumbs::is_sound(&p)));
+        if sound {
+            continue;
+        }
+        match thumbs::make_for(db, lib, &row) {
+            Ok(_) => made += 1,
+            Err(e) if e.is_the_posters() => {
+                tracing::warn!("{}: no thumbnail, the grid shows the poster: {e}", thumbs::who(db, &row))
+            }
+            Err(e) => {
+                tracing::warn!("rescan: thumbnails not made: {e}");
+                break;
+            }
+        }
+    }
+    Ok(made)
 }
 
 /// After a library database was started afresh (`repair_library`): new tasks must not take
@@ -313,17 +359,18 @@ fn parse_app_name(rel: &str) -> Option<(i64, u32)> {
     parts.next().is_none().then_some((id, idx))
 }
 
+/// Every result, a page at a time, each page from where the last ended (a cursor, so the
+/// walk is linear however big the library).
 fn all_results(db: &Db) -> Result<Vec<ResultRow>, StudioError> {
     let mut out = Vec::new();
-    let mut offset = 0;
+    let mut after = None;
     loop {
-        let page = library::list_results(db, &library::ResultQuery { limit: 1000, offset, ..Default::default() })?;
-        let n = page.len() as u32;
-        out.extend(page.into_iter().map(|v| v.result));
-        if n < 1000 {
-            return Ok(out);
+        let page = library::result_page(db, &library::ResultQuery { limit: 1000, after, ..Default::default() })?;
+        out.extend(page.items.into_iter().map(|v| v.result));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
         }
-        offset += n;
     }
 }
 
@@ -392,6 +439,7 @@ mod tests {
     /// A name that is taken by anything, even a link to nowhere, is not written: copying
     /// through a dangling link would create (or overwrite) a file wherever it points.
     #[test]
+    #[cfg(unix)] // Makes symlinks (or a pipe) the Unix way.
     fn export_never_writes_through_a_link_or_over_a_file() {
         let (_dir, db, lib, row) = setup();
         let out = tempfile::tempdir().unwrap();
@@ -433,6 +481,7 @@ mod tests {
     /// Links, pipes and links in loops under media/ are reported, never followed: the walk
     /// ends, a pipe is not opened (reading it would wait forever), a link is not linked back.
     #[test]
+    #[cfg(unix)] // Makes symlinks (or a pipe) the Unix way.
     fn health_and_rescan_do_not_follow_links_or_open_pipes() {
         let (_dir, db, lib, row) = setup();
         let media = lib.root().join("media");
@@ -466,6 +515,58 @@ mod tests {
         assert!(!video.exists() && !poster.exists());
         assert!(library::get_result(&db, row.id).is_err());
         assert!(paths::files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
+    }
+
+    /// A captured poster gets its thumb; deleting the result deletes it; a rescan makes a
+    /// missing or torn one again; the health check never calls one an orphan.
+    #[test]
+    fn thumbs_follow_their_poster() {
+        let (_dir, db, lib, row) = setup();
+        let jpeg = crate::thumbs::tests::frame_jpeg(640, 360);
+        let row = save_poster(&db, &lib, row.id, &jpeg).unwrap();
+        let rel = format!("thumbs/task-{}-0-poster.jpg", row.task_id);
+        assert_eq!(row.thumb_path.as_deref(), Some(rel.as_str()));
+        let thumb = lib.resolve(&rel).unwrap();
+        assert!(thumbs::is_sound(&thumb));
+        assert_eq!(library::get_result(&db, row.id).unwrap().thumb_path, row.thumb_path);
+        // Thumbs live outside media/: not orphans, nor is a temporary file left beside one.
+        std::fs::write(lib.thumbs_dir().join(".x.jpg.1234abcd.partial"), b"half").unwrap();
+        assert_eq!(health(&db, &lib).unwrap(), Health::default());
+
+        std::fs::remove_file(&thumb).unwrap();
+        let r = rescan(&db, &lib, 5_000).unwrap();
+        assert_eq!(r.thumbs, 1);
+        assert!(thumbs::is_sound(&thumb));
+        let whole = std::fs::read(&thumb).unwrap();
+        std::fs::write(&thumb, &whole[..whole.len() / 2]).unwrap();
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 1);
+        assert_eq!(std::fs::read(&thumb).unwrap().len(), whole.len());
+        // A sound one is left alone.
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 0);
+        // One never made (a library from before thumbs) is made by a rescan too.
+        library::set_thumb(&db, row.id, None).unwrap();
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 1);
+        assert_eq!(library::get_result(&db, row.id).unwrap().thumb_path.as_deref(), Some(rel.as_str()));
+
+        delete_result_and_files(&db, &lib, row.id).unwrap();
+        assert!(!thumb.exists());
+        assert!(paths::files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
+    }
+
+    /// A poster that is an image by its first bytes but does not decode is still saved: the
+    /// grid shows it in place of a thumb, and no thumb file is made.
+    #[test]
+    fn a_poster_without_a_thumb_is_still_saved() {
+        let (_dir, db, lib, row) = setup();
+        let row = save_poster(&db, &lib, row.id, PNG).unwrap();
+        assert!(row.poster_path.as_deref().unwrap().ends_with("-poster.png"));
+        assert_eq!(row.thumb_path, row.poster_path, "the poster stands in");
+        assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 0);
+        // A rescan tries again (the poster may have been replaced), and still makes none.
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 0);
+        let poster = lib.resolve(row.poster_path.as_deref().unwrap()).unwrap();
+        delete_result_and_files(&db, &lib, row.id).unwrap();
+        assert!(!poster.exists());
     }
 
     #[test]

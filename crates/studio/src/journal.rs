@@ -146,7 +146,7 @@ impl<'a> Journal<'a> {
         })
         .await;
         if let Err(e) = &logged {
-            eprintln!("kie-studio: task {} (Kie task {kie_id}): the id log could not be written: {e}", task.id);
+            tracing::error!("task {} (Kie task {kie_id}): the id log could not be written: {e}", task.id);
         }
         studio.crash_point("after_id_logged");
         let written = self.retry_write(|| tasks::mark_submitted(studio.db(), task.id, kie_id, now)).await;
@@ -168,7 +168,7 @@ impl<'a> Journal<'a> {
                  it: {source}. {safe}",
                 task.id
             );
-            eprintln!("kie-studio: {message}");
+            tracing::error!("{message}");
             StudioError::KieIdNotRecorded { message, kie_task_id: kie_id.to_string(), source }
         })
     }
@@ -182,7 +182,7 @@ impl<'a> Journal<'a> {
         loop {
             match write() {
                 Err(StoreError::Sqlite(e)) if Instant::now() + pause < deadline => {
-                    eprintln!("kie-studio: a task write failed ({e}); retrying in {} ms", pause.as_millis());
+                    tracing::warn!("a task write failed ({e}); retrying in {} ms", pause.as_millis());
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }
@@ -221,7 +221,7 @@ impl<'a> Journal<'a> {
                 Err(StoreError::InvalidTransition { .. }) => continue,
                 Err(e) => return Err(e.into()),
             };
-            eprintln!("kie-studio: task {}: its sender stopped mid-create; marked outcome unknown", t.id);
+            tracing::warn!("task {}: its sender stopped mid-create; marked outcome unknown", t.id);
             studio.emit_task(&t);
             changed.push(t);
         }
@@ -248,7 +248,7 @@ impl<'a> Journal<'a> {
         let lines = match idlog::read(studio.paths().root()) {
             Ok(lines) => lines,
             Err(e) => {
-                eprintln!("kie-studio: the Kie id log could not be read: {e}");
+                tracing::warn!("the Kie id log could not be read: {e}");
                 return Ok((changed, pending));
             }
         };
@@ -259,14 +259,14 @@ impl<'a> Journal<'a> {
             };
             match tasks::mark_submitted(studio.db(), id, &line.kie_id, now) {
                 Ok(t) => {
-                    eprintln!("kie-studio: task {id}: Kie task {} recorded from the id log", line.kie_id);
+                    tracing::info!("task {id}: Kie task {} recorded from the id log", line.kie_id);
                     studio.emit_task(&t);
                     changed.push(t);
                 }
                 // Another task has that id, the task cannot take it, or the database cannot be
                 // written yet: say so and keep going (the line stays; the next recover tries again).
                 Err(e) => {
-                    eprintln!("kie-studio: task {id}: Kie task {} from the id log not recorded: {e}", line.kie_id);
+                    tracing::warn!("task {id}: Kie task {} from the id log not recorded: {e}", line.kie_id);
                     pending.insert(id);
                 }
             }

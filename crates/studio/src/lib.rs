@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lease;
 pub mod library;
 pub mod library_lock;
+pub mod logs;
 pub mod media_server;
 pub mod paths;
 pub mod payloads;
@@ -31,6 +32,7 @@ pub mod studio;
 pub mod studio_config;
 pub mod surface;
 pub mod tasks;
+pub mod thumbs;
 pub mod uploads;
 
 pub use app::{App, Headless, Host};

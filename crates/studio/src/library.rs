@@ -5,14 +5,16 @@
 //! files. Deleting a row returns it, so the caller can delete its files.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::db::{required, Db, StoreError};
 use crate::paths::check_relative;
-use crate::search;
 use crate::tasks::TaskStatus;
+
+mod query;
+pub use query::{Page, ResultCursor};
 
 /// A new kind needs a schema bump, so that an older binary refuses the library
 /// rather than failing on rows it cannot read.
@@ -86,6 +88,10 @@ pub struct ResultRow {
     pub size: Option<i64>,
     pub sha256: Option<String>,
     pub poster_path: Option<String>,
+    /// What the gallery grid shows for the poster: a tile-sized copy under `thumbs/`
+    /// (thumbs.rs), or the poster itself when none could be made from it; `None` until
+    /// made (the grid shows the poster meanwhile). The detail view keeps the poster.
+    pub thumb_path: Option<String>,
     pub favourite: bool,
     pub notes: Option<String>,
     /// A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
@@ -144,7 +150,12 @@ pub struct ResultQuery {
     pub sort: ResultSort,
     pub desc: bool,
     pub limit: u32,
+    /// Results skipped from the first; not used with `after`.
     pub offset: u32,
+    /// Start just after this result: the `next` of the page before, however deep (with the
+    /// same filters and sort). Without it, a deep `offset` is quick too, but a page fetched
+    /// by position moves when results are added above it.
+    pub after: Option<ResultCursor>,
 }
 
 impl Default for ResultQuery {
@@ -162,12 +173,13 @@ impl Default for ResultQuery {
             desc: true,
             limit: 100,
             offset: 0,
+            after: None,
         }
     }
 }
 
-const COLUMNS: &str = "r.id, r.task_id, r.idx, r.kind, r.path, r.size, r.sha256, r.poster_path, r.favourite, r.notes, \
-     r.text_json, r.source_url, r.created_at";
+const COLUMNS: &str = "r.id, r.task_id, r.idx, r.kind, r.path, r.size, r.sha256, r.poster_path, r.thumb_path, \
+     r.favourite, r.notes, r.text_json, r.source_url, r.created_at";
 
 const VIEW_COLUMNS: &str = "t.model, \
      CAST(coalesce(t.input_json ->> '$.prompt', t.input_json ->> '$.shots[0].Scene', \
@@ -180,7 +192,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ResultRow> {
         .get::<_, Option<String>>("text_json")?
         .map(|s| serde_json::from_str(&s))
         .transpose()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, e.into()))?;
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into()))?;
     Ok(ResultRow {
         id: r.get("id")?,
         task_id: r.get("task_id")?,
@@ -190,6 +202,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ResultRow> {
         size: r.get("size")?,
         sha256: r.get("sha256")?,
         poster_path: r.get("poster_path")?,
+        thumb_path: r.get("thumb_path")?,
         favourite: r.get("favourite")?,
         notes: r.get("notes")?,
         text_json,
@@ -281,6 +294,13 @@ pub fn set_poster(db: &Db, id: i64, poster_path: Option<&str>) -> Result<ResultR
     update(db, id, "UPDATE results SET poster_path = ?2 WHERE id = ?1", &poster_path)
 }
 
+/// Record the grid's picture of a result (thumbs.rs makes it); `None`: not made.
+pub fn set_thumb(db: &Db, id: i64, thumb_path: Option<&str>) -> Result<ResultRow, StoreError> {
+    let thumb_path = thumb_path.map(str::to_string);
+    check_path(&thumb_path)?;
+    update(db, id, "UPDATE results SET thumb_path = ?2 WHERE id = ?1", &thumb_path)
+}
+
 pub fn set_favourite(db: &Db, id: i64, favourite: bool) -> Result<ResultRow, StoreError> {
     update(db, id, "UPDATE results SET favourite = ?2 WHERE id = ?1", &favourite)
 }
@@ -309,84 +329,19 @@ pub fn results_for_task(db: &Db, task_id: i64) -> Result<Vec<ResultRow>, StoreEr
     })
 }
 
-/// `WHERE` clause and its parameters. Built from only the filters that are set, so that
-/// SQLite can use the indexes (an `?n IS NULL OR ...` chain defeats them).
-fn filters(q: &ResultQuery) -> (String, Vec<Box<dyn ToSql>>) {
-    let mut clauses: Vec<&str> = Vec::new();
-    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-    if let Some(m) = &q.model {
-        clauses.push("t.model = ?");
-        args.push(Box::new(m.clone()));
-    }
-    let family_clause;
-    if q.family.is_some() {
-        // A family with no models here matches nothing, not everything.
-        let marks = vec!["?"; q.models_in.len().max(1)].join(", ");
-        family_clause = format!("t.model IN ({marks})");
-        clauses.push(&family_clause);
-        if q.models_in.is_empty() {
-            args.push(Box::new(String::new()));
-        }
-        for m in &q.models_in {
-            args.push(Box::new(m.clone()));
-        }
-    }
-    if let Some(k) = q.kind {
-        clauses.push("r.kind = ?");
-        args.push(Box::new(k));
-    }
-    if q.favourites_only {
-        clauses.push("r.favourite = 1");
-    }
-    if let Some(from) = q.from_ms {
-        clauses.push("r.created_at >= ?");
-        args.push(Box::new(from));
-    }
-    if let Some(to) = q.to_ms {
-        clauses.push("r.created_at < ?");
-        args.push(Box::new(to));
-    }
-    if let Some(expr) = q.search.as_deref().and_then(search::match_expression) {
-        // Found by its task's prompt, or by its own notes.
-        clauses.push(
-            "(r.task_id IN (SELECT ref_id FROM search_fts WHERE search_fts MATCH ? AND kind = 'task')
-              OR r.id IN (SELECT ref_id FROM search_fts WHERE search_fts MATCH ? AND kind = 'result'))",
-        );
-        args.push(Box::new(expr.clone()));
-        args.push(Box::new(expr));
-    }
-    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    (sql, args)
-}
-
-/// The gallery: one page of results with their task's details.
+/// The gallery: one page of results with their task's details (see `query`).
 pub fn list_results(db: &Db, q: &ResultQuery) -> Result<Vec<ResultView>, StoreError> {
-    let (filter, mut args) = filters(q);
-    let dir = if q.desc { "DESC" } else { "ASC" };
-    let order = match q.sort {
-        ResultSort::Date => format!("r.created_at {dir}, r.id {dir}"),
-        ResultSort::Cost => {
-            format!("coalesce(t.credits_consumed, t.credits_estimated) {dir} NULLS LAST, r.created_at DESC, r.id DESC")
-        }
-    };
-    args.push(Box::new(q.limit));
-    args.push(Box::new(q.offset));
-    let sql = format!(
-        "SELECT {COLUMNS}, {VIEW_COLUMNS} FROM results r JOIN tasks t ON t.id = r.task_id {filter}
-         ORDER BY {order} LIMIT ? OFFSET ?"
-    );
-    db.with(|c| {
-        let mut st = c.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(args.iter()), view_from_row)?.collect::<Result<_, _>>()?;
-        Ok(rows)
-    })
+    query::list(db, q)
 }
 
 /// How many results match, ignoring sort and paging.
 pub fn count_results(db: &Db, q: &ResultQuery) -> Result<i64, StoreError> {
-    let (filter, args) = filters(q);
-    let sql = format!("SELECT count(*) FROM results r JOIN tasks t ON t.id = r.task_id {filter}");
-    db.with(|c| Ok(c.query_row(&sql, params_from_iter(args.iter()), |r| r.get(0))?))
+    query::count(db, q)
+}
+
+/// A page, the count and the cursor after the page, in one go.
+pub fn result_page(db: &Db, q: &ResultQuery) -> Result<Page, StoreError> {
+    query::page(db, q)
 }
 
 #[cfg(test)]
@@ -460,6 +415,21 @@ mod tests {
         assert!(matches!(set_poster(&db, r.id, Some("..")), Err(StoreError::InvalidInput(_))));
         assert_eq!(delete_result(&db, r.id).unwrap(), r);
         assert!(get_result(&db, r.id).is_err());
+    }
+
+    #[test]
+    fn thumbs_are_recorded_and_checked() {
+        let db = Db::open_in_memory().unwrap();
+        let t = task(&db, "m", "p", None, 1);
+        let r = add_result(&db, video(t, 0), 1).unwrap();
+        assert_eq!(r.thumb_path, None);
+        let r = set_thumb(&db, r.id, Some("thumbs/task-1-poster.jpg")).unwrap();
+        assert_eq!(get_result(&db, r.id).unwrap().thumb_path.as_deref(), Some("thumbs/task-1-poster.jpg"));
+        // A download met again keeps it (its poster keeps its name).
+        assert_eq!(add_result(&db, video(t, 0), 2).unwrap().thumb_path, r.thumb_path);
+        assert!(matches!(set_thumb(&db, r.id, Some("../x.jpg")), Err(StoreError::InvalidInput(_))));
+        assert!(matches!(set_thumb(&db, 999, None), Err(StoreError::NotFound { .. })));
+        assert_eq!(set_thumb(&db, r.id, None).unwrap().thumb_path, None);
     }
 
     #[test]

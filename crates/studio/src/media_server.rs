@@ -4,6 +4,7 @@
 //! a random token that other local programs cannot guess, with Range for seeking. Posters are
 //! served the same way: WebKitGTK handles custom schemes on its UI thread, so dozens of
 //! poster loads while scrolling the gallery stall frames; loopback HTTP is loaded off it.
+//! The posters' thumbs (`thumbs/`, for the grid) likewise.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use tokio::sync::oneshot;
 use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
 
-use crate::paths::{MEDIA_DIR, POSTERS_DIR};
+use crate::paths::{MEDIA_DIR, POSTERS_DIR, THUMBS_DIR};
 
 pub struct MediaServer {
     base: String,
@@ -26,7 +27,7 @@ pub struct MediaServer {
 }
 
 impl MediaServer {
-    /// Serve `<root>/media` and `<root>/posters` at `http://127.0.0.1:<port>/<token>/…`
+    /// Serve `<root>/media`, `<root>/posters` and `<root>/thumbs` at `http://127.0.0.1:<port>/<token>/…`
     /// (the same relative paths the library records). Must be called
     /// within a Tokio runtime, which serves it until the server is dropped.
     ///
@@ -46,6 +47,7 @@ impl MediaServer {
         let app = Router::new()
             .nest_service(&format!("/{token}/{MEDIA_DIR}"), serve(MEDIA_DIR))
             .nest_service(&format!("/{token}/{POSTERS_DIR}"), serve(POSTERS_DIR))
+            .nest_service(&format!("/{token}/{THUMBS_DIR}"), serve(THUMBS_DIR))
             .layer(middleware::from_fn(move |req: Request, next: Next| {
                 let verdict = guard.check(&req);
                 async move {
@@ -181,6 +183,8 @@ mod tests {
         std::fs::write(dir.path().join("library.db"), b"secret rows").unwrap();
         std::fs::create_dir_all(dir.path().join("posters")).unwrap();
         std::fs::write(dir.path().join("posters/task-1-poster.jpg"), b"\xff\xd8\xff poster").unwrap();
+        std::fs::create_dir_all(dir.path().join("thumbs")).unwrap();
+        std::fs::write(dir.path().join("thumbs/task-1-poster.jpg"), b"\xff\xd8\xff thumb").unwrap();
         std::fs::create_dir_all(dir.path().join("uploads")).unwrap();
         std::fs::write(dir.path().join("uploads/mine.png"), b"private").unwrap();
         let server = MediaServer::start(dir.path()).unwrap();
@@ -200,6 +204,9 @@ mod tests {
         let poster = http.get(format!("{}/posters/task-1-poster.jpg", server.base())).send().await.unwrap();
         assert_eq!(poster.status(), 200);
         assert_eq!(poster.headers()["content-type"], "image/jpeg");
+        let thumb = http.get(format!("{}/thumbs/task-1-poster.jpg", server.base())).send().await.unwrap();
+        assert_eq!(thumb.status(), 200);
+        assert_eq!(thumb.bytes().await.unwrap().as_ref(), b"\xff\xd8\xff thumb");
         // Without the token, outside media/ and posters/, or climbing out: nothing.
         let port = server.addr().port();
         for bad in [
@@ -207,6 +214,7 @@ mod tests {
             format!("{}/library.db", server.base()),
             format!("{}/uploads/mine.png", server.base()),
             format!("{}/posters/../library.db", server.base()),
+            format!("{}/thumbs/../library.db", server.base()),
             format!("{}/media/../library.db", server.base()),
             format!("{}/media/%2e%2e/library.db", server.base()),
         ] {
@@ -239,6 +247,7 @@ mod tests {
     /// What is not a finished result is not served: interrupted or bad downloads, files being
     /// deleted, hidden files, and links (to anywhere, in the library or not).
     #[tokio::test]
+    #[cfg(unix)] // Makes symlinks (or a pipe) the Unix way.
     async fn partial_bad_and_linked_files_are_not_served() {
         let dir = tempfile::tempdir().unwrap();
         let media = dir.path().join("media/2026/11");

@@ -4,6 +4,7 @@
 //! <root>/library.db          the store (with -wal and -shm beside it)
 //! <root>/media/YYYY/MM/      result files, by the month they were saved (UTC)
 //! <root>/posters/            poster frames
+//! <root>/thumbs/             tile-sized copies of the posters, for the gallery grid (thumbs.rs)
 //! <root>/logs/
 //! ```
 //!
@@ -20,6 +21,7 @@ pub const APP_DIR: &str = "kie-studio";
 pub const DB_FILE: &str = "library.db";
 pub const MEDIA_DIR: &str = "media";
 pub const POSTERS_DIR: &str = "posters";
+pub const THUMBS_DIR: &str = "thumbs";
 pub const LOGS_DIR: &str = "logs";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -101,6 +103,10 @@ impl LibraryPaths {
         self.root.join(POSTERS_DIR)
     }
 
+    pub fn thumbs_dir(&self) -> PathBuf {
+        self.root.join(THUMBS_DIR)
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join(LOGS_DIR)
     }
@@ -113,7 +119,7 @@ impl LibraryPaths {
 
     /// Create the root and its fixed sub-folders (month folders are made when used).
     pub fn create_dirs(&self) -> std::io::Result<()> {
-        for dir in [self.root.join(MEDIA_DIR), self.posters_dir(), self.logs_dir()] {
+        for dir in [self.root.join(MEDIA_DIR), self.posters_dir(), self.thumbs_dir(), self.logs_dir()] {
             std::fs::create_dir_all(dir)?;
         }
         Ok(())
@@ -193,6 +199,11 @@ pub fn poster_rel_path(file_name: &str) -> String {
     format!("{POSTERS_DIR}/{file_name}")
 }
 
+/// `thumbs/<file_name>`, relative to the root.
+pub fn thumb_rel_path(file_name: &str) -> String {
+    format!("{THUMBS_DIR}/{file_name}")
+}
+
 fn clean_ext(ext: &str) -> String {
     let e = ext.trim().trim_start_matches('.').to_ascii_lowercase();
     if e.is_empty() || e.len() > 10 || !e.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -265,6 +276,8 @@ mod tests {
         assert_eq!(p.media_dir(1_772_712_000_000), PathBuf::from("/lib/media/2026/03"));
         assert_eq!(media_rel_path(1_772_712_000_000, "a.mp4"), "media/2026/03/a.mp4");
         assert_eq!(poster_rel_path("a.jpg"), "posters/a.jpg");
+        assert_eq!(p.thumbs_dir(), PathBuf::from("/lib/thumbs"));
+        assert_eq!(thumb_rel_path("a.jpg"), "thumbs/a.jpg");
     }
 
     #[test]
@@ -273,6 +286,7 @@ mod tests {
         let p = LibraryPaths::new(dir.path().join("lib")).unwrap();
         p.create_dirs().unwrap();
         assert!(p.root().join("media").is_dir() && p.posters_dir().is_dir() && p.logs_dir().is_dir());
+        assert!(p.thumbs_dir().is_dir());
     }
 
     #[test]
@@ -298,6 +312,7 @@ mod tests {
     /// Two symlinks back up the tree made the walk follow 2^40 paths (Linux gives up on a
     /// path only after 40 links): health and rescan never came back.
     #[test]
+    #[cfg(unix)] // Makes symlinks (or a pipe) the Unix way.
     fn symlink_loops_do_not_hang_the_walk() {
         let dir = tempfile::tempdir().unwrap();
         let media = dir.path().join("media");

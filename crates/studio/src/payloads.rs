@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::keys::KeyStatus;
-use crate::library::ResultView;
+use crate::library::{ResultCursor, ResultView};
 use kie::catalogue::MediaType;
 use kie::validate::Problem;
 
@@ -18,6 +18,9 @@ pub struct AppInfo {
     pub ready: bool,
     pub demo: bool,
     pub library_path: String,
+    /// Where the log files and crash notes are (`studio::logs`), for the user to send;
+    /// `None` when this computer has no such folder.
+    pub log_dir: Option<String>,
     /// Where videos and posters load from: `{media_base}/{result.path}` and
     /// `{media_base}/{result.poster_path}` (loopback HTTP with a token: WebKitGTK cannot play
     /// video from the asset protocol, and loads it on its UI thread). `None` until a library
@@ -36,6 +39,17 @@ pub struct AppInfo {
     /// library is open.
     pub library_problem: Option<crate::error::ApiError>,
     pub rules: Rules,
+}
+
+/// One of the app's own folders, to show in the file manager (`open_folder`): the window
+/// names which, never a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Folder {
+    /// The log files and crash notes.
+    Logs,
+    /// The library open now (the demo's, in the demo).
+    Library,
 }
 
 /// Kie's hosts in use, when either is not Kie's own.
@@ -150,6 +164,8 @@ pub enum ProgressEvent {
 pub struct ResultPage {
     pub items: Vec<ResultView>,
     pub total: i64,
+    /// Pass as the query's `after` for the page that follows this one; `None` at the end.
+    pub next: Option<ResultCursor>,
 }
 
 impl Rules {

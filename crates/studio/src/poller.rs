@@ -88,21 +88,33 @@ impl<'a> Poller<'a> {
                 studio.journal().recover()?;
                 last_recover = now;
             }
-            let unfinished = tasks::unfinished(studio.db())?;
-            if self.should_stop(until, &unfinished, jobs.is_empty())? {
+            let none_left = until == Until::Idle && !tasks::any_unfinished(studio.db())?;
+            if self.should_stop(until, none_left, jobs.is_empty())? {
                 // Let work under way finish, so no file is left half-written by us.
                 while jobs.join_next().await.is_some() {}
                 return Ok(());
             }
             let busy = studio.busy();
             let mut polls_in_flight = busy.count();
-            for task in unfinished {
-                if busy.contains(task.id) {
+            // Only what is due, longest overdue first: with many running tasks, reading them
+            // all on every wake cost more than the polls, and taking them by id starved the
+            // last ones whenever Kie's budget could not keep up with the cadence (issue 11).
+            for (id, status) in tasks::due(studio.db(), now)? {
+                if busy.contains(id) {
                     continue;
                 }
-                let due = task.next_poll_at.unwrap_or(i64::MIN) <= now;
+                let ready = match status {
+                    TaskStatus::Succeeded => true,
+                    TaskStatus::Running => polls_in_flight < cfg.poll.max_concurrent,
+                    _ => false,
+                };
+                if !ready {
+                    continue;
+                }
+                // Gone since (deleted by the user): nothing to do.
+                let Ok(task) = tasks::get(studio.db(), id) else { continue };
                 match task.status {
-                    TaskStatus::Succeeded if due => {
+                    TaskStatus::Succeeded => {
                         busy.mark(task.id, true);
                         let studio = studio.clone();
                         jobs.spawn(async move {
@@ -110,14 +122,14 @@ impl<'a> Poller<'a> {
                             studio.busy().mark(task.id, false);
                         });
                     }
-                    TaskStatus::Running if due && polls_in_flight < cfg.poll.max_concurrent => {
+                    TaskStatus::Running => {
                         polls_in_flight += 1;
                         busy.mark(task.id, true);
                         let studio = studio.clone();
                         jobs.spawn(async move {
                             if let Err(e) = studio.poller().poll_once(&task).await {
                                 let kie = task.kie_task_id.as_deref().unwrap_or("?");
-                                eprintln!("poll of task {} (Kie task {kie}) failed: {e}", task.id);
+                                tracing::warn!("poll of task {} (Kie task {kie}) failed: {e}", task.id);
                             }
                             studio.busy().mark(task.id, false);
                             studio.wake().notify_one();
@@ -137,14 +149,15 @@ impl<'a> Poller<'a> {
     /// Whether `until` holds as the library stands, for a process that watches another one
     /// poll (the `kie` command line while the app holds the library).
     pub fn reached(self, until: Until) -> Result<bool, StudioError> {
-        let unfinished = tasks::unfinished(self.studio.db())?;
-        self.should_stop(until, &unfinished, true)
+        let none_left = !tasks::any_unfinished(self.studio.db())?;
+        self.should_stop(until, none_left, true)
     }
 
-    fn should_stop(self, until: Until, unfinished: &[Task], idle: bool) -> Result<bool, StudioError> {
+    /// `none_left`: no task is unfinished (only read for [`Until::Idle`]).
+    fn should_stop(self, until: Until, none_left: bool, idle: bool) -> Result<bool, StudioError> {
         Ok(match until {
             Until::Forever => false,
-            Until::Idle => unfinished.is_empty() && idle,
+            Until::Idle => none_left && idle,
             Until::TaskDone(id) => {
                 let t = tasks::get(self.studio.db(), id)?;
                 let done = match t.status {
@@ -202,11 +215,12 @@ impl<'a> Poller<'a> {
                     studio.emit_task(&t);
                 }
                 _ => {
-                    let t = tasks::record_progress(db, task.id, rec.state.as_str(), rec.progress, now)?;
                     if too_old {
+                        tasks::record_progress(db, task.id, rec.state.as_str(), rec.progress, now)?;
                         return give_up(now);
                     }
-                    tasks::schedule_poll(db, task.id, Some(now + cfg.interval(now - started)), 0)?;
+                    let next = now + cfg.interval(now - started);
+                    let t = tasks::record_poll(db, task.id, rec.state.as_str(), rec.progress, next, now)?;
                     if t.progress != task.progress || t.kie_state != task.kie_state {
                         studio.emit_task(&t);
                     }

@@ -47,24 +47,23 @@ pub fn match_expression(text: &str) -> Option<String> {
 pub fn search(db: &Db, query: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
     let Some(expr) = match_expression(query) else { return Ok(Vec::new()) };
     db.with(|c| {
-        let mut st = c.prepare(
-            "SELECT kind, ref_id FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rank, rowid DESC LIMIT ?2",
+        // What a row is comes from its rowid (`id * 4 + tag`, migration 3): reading the
+        // UNINDEXED `kind` and `ref_id` columns would fetch every hit's stored row.
+        let mut st = c.prepare_cached(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rank, rowid DESC LIMIT ?2",
         )?;
-        let rows = st.query_map(params![expr, limit], |r| {
-            let kind: String = r.get(0)?;
-            Ok((kind, r.get::<_, i64>(1)?))
-        })?;
+        let rows = st.query_map(params![expr, limit], |r| r.get::<_, i64>(0))?;
         let mut hits = Vec::new();
-        for row in rows {
-            let (kind, id) = row?;
-            let kind = match kind.as_str() {
-                "task" => HitKind::Task,
-                "character" => HitKind::Character,
-                "result" => HitKind::Result,
+        for rowid in rows {
+            let rowid = rowid?;
+            let kind = match rowid & 3 {
+                1 => HitKind::Task,
+                2 => HitKind::Character,
+                3 => HitKind::Result,
                 // Written by a newer schema; this version cannot show it.
                 _ => continue,
             };
-            hits.push(SearchHit { kind, id });
+            hits.push(SearchHit { kind, id: rowid >> 2 });
         }
         Ok(hits)
     })

@@ -85,7 +85,13 @@ pub const CATALOGUE_ENV: &str = "KIE_STUDIO_CATALOGUE";
 /// not load is an error naming it: a model silently missing would be worse.
 pub fn load_catalogue(extra: Option<&str>) -> Result<Catalogue, StudioError> {
     let mut catalogue = Catalogue::builtin().clone();
-    for path in extra.unwrap_or_default().split(':').map(str::trim).filter(|p| !p.is_empty()) {
+    // Separated as PATH is: `:`, and `;` on Windows (whose paths hold a `:`).
+    for path in std::env::split_paths(extra.unwrap_or_default()) {
+        let path = path.to_string_lossy();
+        let path = path.trim();
+        if path.is_empty() {
+            continue;
+        }
         let more = std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
             .and_then(|json| Catalogue::from_json(&json).map_err(|e| e.to_string()))
@@ -140,7 +146,7 @@ impl SessionConfig {
             Hooks::Read => env(name),
             Hooks::Ignored => {
                 if env(name).is_some() {
-                    eprintln!("kie-studio: ignoring {name}: a test hook, and this build has none");
+                    tracing::warn!("ignoring {name}: a test hook, and this build has none");
                 }
                 None
             }
@@ -159,7 +165,7 @@ impl SessionConfig {
                 _ => {
                     // Only an option's name is echoed: a stray value could be anything, a key too.
                     let shown = if name.starts_with('-') { name.as_str() } else { "(a value)" };
-                    eprintln!("kie-studio: ignoring the argument {shown}");
+                    tracing::warn!("ignoring the argument {shown}");
                     continue;
                 }
             };
@@ -184,8 +190,13 @@ impl SessionConfig {
         let api_base = api_base.or_else(|| env(API_BASE_ENV)).map(|b| host_base("api-base", b)).transpose()?;
         let upload_base =
             upload_base.or_else(|| env(UPLOAD_BASE_ENV)).map(|b| host_base("upload-base", b)).transpose()?;
-        let e2e_pick = hook(E2E_PICK_ENV)
-            .map(|v| v.split(':').filter(|p| !p.trim().is_empty()).map(|p| absolute(Path::new(p.trim()))).collect());
+        let e2e_pick = hook(E2E_PICK_ENV).map(|v| {
+            std::env::split_paths(&v)
+                .map(|p| p.to_string_lossy().trim().to_string())
+                .filter(|p| !p.is_empty())
+                .map(|p| absolute(Path::new(&p)))
+                .collect()
+        });
         Ok(SessionConfig {
             library,
             library_overridden,
@@ -234,7 +245,7 @@ impl SessionConfig {
     /// key (the welcome screen then asks for one, and saving says what is wrong).
     pub fn key_status(&self, env: impl Fn(&str) -> Option<String>) -> KeyStatus {
         self.key_store().status(env).unwrap_or_else(|e| {
-            eprintln!("kie-studio: {e}");
+            tracing::warn!("{e}");
             KeyStatus { set: false, source: None, last4: None }
         })
     }
@@ -273,8 +284,8 @@ impl SessionConfig {
     fn open_real_library(&self) -> Result<Db, StudioError> {
         let db = self.open_library(&self.library)?;
         for (name, value) in settings::forget_hosts(&db)? {
-            eprintln!(
-                "kie-studio: this library named {value} as Kie's {name}; ignored and removed (Kie's hosts come \
+            tracing::warn!(
+                "this library named {value} as Kie's {name}; ignored and removed (Kie's hosts come \
                  only from --api-base/--upload-base or KIE_API_BASE/KIE_UPLOAD_BASE)"
             );
         }
@@ -285,6 +296,7 @@ impl SessionConfig {
         let mut studio = StudioConfig::default();
         if let Some(scale) = self.poll_scale {
             studio.poll = PollConfig::scaled(scale);
+            studio.verify_delay_ms = (studio.verify_delay_ms as f64 * scale) as u64;
         }
         if let Some(ms) = self.submit_lease_ms {
             studio.submit_lease_ms = ms;
@@ -309,6 +321,8 @@ pub struct Session {
     runner: Option<JoinHandle<()>>,
     /// Set while the runner holds the library's lock (it polls and downloads).
     polling: Arc<AtomicBool>,
+    /// Set when the check after opening found the database damaged (nothing was polled).
+    damaged: Arc<AtomicBool>,
     media: Option<crate::media_server::MediaServer>,
     #[cfg(feature = "demo")]
     _sim: Option<kie_sim::Sim>,
@@ -327,6 +341,7 @@ impl Session {
             mode,
             runner: None,
             polling: Arc::new(AtomicBool::new(false)),
+            damaged: Arc::new(AtomicBool::new(false)),
             media: None,
             #[cfg(feature = "demo")]
             _sim: None,
@@ -409,21 +424,35 @@ impl Session {
         match crate::media_server::MediaServer::start(self.root()) {
             Ok(m) => self.media = Some(m),
             // Posters still show; only playing videos in the window needs it.
-            Err(e) => eprintln!("kie-studio: could not start the local media server: {e}"),
+            Err(e) => tracing::error!("could not start the local media server: {e}"),
         }
         let studio = self.studio.clone();
         let polling = self.polling.clone();
+        let damaged = self.damaged.clone();
         self.runner = Some(tokio::spawn(async move {
+            if !checked(&studio).await {
+                damaged.store(true, Ordering::SeqCst);
+                return;
+            }
             // Held for as long as this task lives: aborting the runner frees the library.
             let _lock = take_library(&studio).await;
             polling.store(true, Ordering::SeqCst);
             // `run` only returns on a database error; try again after a pause rather than
             // stop polling for the rest of the session.
-            while let Err(e) = studio.poller().run(Until::Forever).await {
-                eprintln!("kie-studio: the poller stopped ({e}); restarting in 5 s");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
+            let poll = async {
+                while let Err(e) = studio.poller().run(Until::Forever).await {
+                    tracing::error!("the poller stopped ({e}); restarting in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            };
+            // In the same task, so closing the library stops both.
+            tokio::join!(poll, make_missing_thumbs(&studio));
         }));
+    }
+
+    /// Whether the check after opening found the library's database damaged.
+    pub fn damaged(&self) -> bool {
+        self.damaged.load(Ordering::SeqCst)
     }
 
     /// Whether this session polls and downloads its library: started, and holding the
@@ -449,6 +478,44 @@ impl Session {
     }
 }
 
+/// The database checked page by page, after a pause (see `verify_delay_ms`) and off the
+/// async workers. False (and `LibraryDamaged` told) when it is damaged: nothing may write to
+/// it until the user chooses to repair. Any other failure of the check is said and passed
+/// over: a busy or unreadable moment is not damage.
+async fn checked(studio: &Studio) -> bool {
+    tokio::time::sleep(Duration::from_millis(studio.config().verify_delay_ms)).await;
+    let db = studio.db().clone();
+    match tokio::task::spawn_blocking(move || db.verify()).await {
+        Ok(Err(e @ crate::db::DbError::Corrupt { .. })) => {
+            tracing::error!("{e}");
+            studio.emit(crate::events::StudioEvent::LibraryDamaged { message: e.to_string() });
+            false
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("could not check the library database: {e}");
+            true
+        }
+        Ok(Ok(())) | Err(_) => true,
+    }
+}
+
+/// Tile-sized thumbnails for results that have a poster but none yet (a library from an
+/// earlier version, a thumb that could not be made when its poster landed), newest first, a
+/// small batch at a time with a pause between, so the window stays quick while it runs.
+async fn make_missing_thumbs(studio: &Studio) {
+    loop {
+        let s = studio.clone();
+        match tokio::task::spawn_blocking(move || crate::thumbs::backfill(s.db(), s.paths(), 16)).await {
+            Ok(Ok(0)) | Err(_) => return,
+            Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Ok(Err(e)) => {
+                tracing::warn!("thumbnails are not being made: {e}");
+                return;
+            }
+        }
+    }
+}
+
 /// The library's lock, once it is free: tried at once, then again after 20 ms doubling to
 /// four scheduler ticks (1 s). Another session of this process frees it within moments (its
 /// runner is aborting); another process, when it is done. `None`: locks do not work there
@@ -462,14 +529,14 @@ async fn take_library(studio: &Studio) -> Option<PollerLock> {
         match PollerLock::try_acquire(&root, library_lock::APP) {
             Ok(Ok(lock)) => {
                 if said {
-                    eprintln!("kie-studio: polling and downloading {} again", root.display());
+                    tracing::info!("polling and downloading {} again", root.display());
                 }
                 return Some(lock);
             }
             Ok(Err(busy)) => {
                 if !said && !busy.is_this_process() {
-                    eprintln!(
-                        "kie-studio: {} is polling and downloading {}; Kie Studio takes over when it is done",
+                    tracing::info!(
+                        "{} is polling and downloading {}; Kie Studio takes over when it is done",
                         busy.who(),
                         root.display()
                     );
@@ -477,7 +544,7 @@ async fn take_library(studio: &Studio) -> Option<PollerLock> {
                 }
             }
             Err(e) => {
-                eprintln!("kie-studio: cannot lock {} ({e}); polling without the lock", root.display());
+                tracing::warn!("cannot lock {} ({e}); polling without the lock", root.display());
                 return None;
             }
         }
@@ -506,6 +573,8 @@ pub fn app_info(cfg: &SessionConfig, open: Option<&Session>, key: KeyStatus) -> 
         ready: open.is_some(),
         demo: open.is_some_and(Session::is_demo),
         library_path: open.map_or(cfg.library.root(), Session::root).display().to_string(),
+        // Set by `App::get_app_info`, which knows the environment.
+        log_dir: None,
         media_base: open.and_then(|s| s.media.as_ref()).map(|m| m.base().to_string()),
         key,
         hosts: if open.is_some_and(Session::is_demo) { None } else { cfg.custom_hosts() },

@@ -74,8 +74,10 @@ impl LibraryLimits {
         }
         let text = log.render();
         file.seek(SeekFrom::Start(0))?;
-        file.set_len(0)?;
         file.write_all(text.as_bytes())?;
+        // Cut to length after writing, not to nothing before: ext4 flushes a file emptied by
+        // truncation to disk when it is closed, a disk write per request (issue 11).
+        file.set_len(text.len() as u64)?;
         // The lock goes with the file.
         Ok(verdict)
     }
@@ -87,8 +89,8 @@ impl SharedLimits for LibraryLimits {
             Ok(verdict) => verdict,
             Err(e) => {
                 if !self.warned.swap(true, Ordering::Relaxed) {
-                    eprintln!(
-                        "kie-studio: cannot use {} to share Kie's rate limits with other processes ({e}); \
+                    tracing::warn!(
+                        "cannot use {} to share Kie's rate limits with other processes ({e}); \
                          this process keeps them on its own",
                         self.path.display()
                     );
@@ -199,6 +201,20 @@ mod tests {
         assert_eq!(b.take_at(q, 5_000).unwrap(), Ok(()));
         assert_eq!(a.take_at(q, 5_300).unwrap(), Err(Duration::from_millis(700)));
         assert_eq!(b.take_at(q, 6_000).unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn the_file_holds_only_what_still_counts() {
+        // Rewritten over itself, then cut to length: nothing of a longer past stays behind.
+        let dir = tempfile::tempdir().unwrap();
+        let a = LibraryLimits::new(dir.path(), cfg());
+        let q = SharedRequest::RecordQuery;
+        a.take_at(SharedRequest::Create, 1_000).unwrap().unwrap();
+        a.take_at(q, 5_000).unwrap().unwrap();
+        a.take_at(q, 5_100).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join(LIMITS_FILE)).unwrap(), "c 1000\nq 5000\nq 5100\n");
+        a.take_at(q, 60_000).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join(LIMITS_FILE)).unwrap(), "q 60000\n");
     }
 
     #[test]

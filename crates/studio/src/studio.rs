@@ -165,7 +165,7 @@ impl Studio {
     /// Test hook: die here, as `kill -9` would, if told to.
     pub(crate) fn crash_point(&self, step: &str) {
         if self.shared.cfg.crash_at.as_deref() == Some(step) {
-            eprintln!("crash point {step}: aborting");
+            tracing::warn!("crash point {step}: aborting");
             std::process::abort();
         }
     }

@@ -27,6 +27,10 @@ pub struct StudioConfig {
     pub demo: bool,
     /// Test hook: abort the process (as `kill -9` would) at this named step.
     pub crash_at: Option<String>,
+    /// How long after opening the library its database is checked page by page
+    /// ([`crate::Db::verify`]), before the poller writes anything: late enough not to slow
+    /// the first screen (the check grows with the library), soon enough to stop early.
+    pub verify_delay_ms: u64,
 }
 
 impl Default for StudioConfig {
@@ -39,6 +43,7 @@ impl Default for StudioConfig {
             download_attempts: 6,
             demo: false,
             crash_at: None,
+            verify_delay_ms: 3_000,
         }
     }
 }

@@ -72,7 +72,7 @@ macro_rules! plain_args {
         }
     )*};
 }
-plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery);
+plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery, crate::payloads::Folder);
 
 impl<T: Serialize + TS + 'static> SurfaceArg for Sink<T> {
     fn from_wire(value: Value, channels: &dyn Channels) -> Result<Self, String> {
@@ -287,7 +287,7 @@ use crate::db::Repaired;
 use crate::gallery::{CharacterView, Exported, Health, Rescan, ResultDetail};
 use crate::library::{ResultQuery, ResultRow};
 use crate::payloads::{
-    AppInfo, Balance, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
+    AppInfo, Balance, Folder, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
 };
 use crate::tasks::Task;
 use kie::catalogue::ModelSpec;
@@ -361,6 +361,9 @@ surface! {
         fn export_result(id: i64) -> Option<Exported>;
         /// Shows the file in the file manager.
         fn reveal_result(id: i64) -> ();
+        /// Opens one of the app's own folders in the file manager: the log folder (to send the
+        /// logs) or the library. Only these two: the window never names a path.
+        fn open_folder(which: Folder) -> ();
         /// `image`: base64 of a PNG/JPEG the window captured from the video (when Kie gave no
         /// first frame).
         fn save_poster(id: i64, image: String) -> ResultRow;
@@ -382,6 +385,9 @@ surface! {
         character_added(Character) = "studio://character-added";
         /// Kie refused the key while polling: ask for a new one.
         key_rejected(()) = "studio://key-rejected";
+        /// The library's database was found damaged after it opened: ask `get_app_info`
+        /// again (its `library_problem` says what, and `repair_library` is the way out).
+        library_damaged(String) = "studio://library-damaged";
     }
 }
 
@@ -392,6 +398,7 @@ pub fn app_event(event: &StudioEvent) -> Option<(&'static str, Value)> {
         StudioEvent::ResultAdded { result } => ("result_added", serde_json::to_value(result)),
         StudioEvent::CharacterAdded { character } => ("character_added", serde_json::to_value(character)),
         StudioEvent::KeyRejected => ("key_rejected", Ok(Value::Null)),
+        StudioEvent::LibraryDamaged { message } => ("library_damaged", Ok(Value::String(message.clone()))),
         StudioEvent::DownloadProgress { .. } => return None,
     };
     Some((event_name(key)?, payload.ok()?))
@@ -411,7 +418,7 @@ mod tests {
     #[test]
     fn every_event_key_is_declared_once() {
         let evs = events();
-        for key in ["task_changed", "result_added", "character_added", "key_rejected"] {
+        for key in ["task_changed", "result_added", "character_added", "key_rejected", "library_damaged"] {
             assert_eq!(evs.iter().filter(|e| e.key == key).count(), 1, "{key}");
         }
         let names: std::collections::HashSet<_> = COMMAND_NAMES.iter().collect();

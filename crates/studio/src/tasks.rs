@@ -284,7 +284,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
 }
 
 fn load(c: &Connection, id: i64) -> Result<Task, StoreError> {
-    let t = c.query_row(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1"), [id], from_row).optional()?;
+    // Cached: the poller loads tasks several times a second (parsing this cost more than running it).
+    let t = c
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?;
     required(t, "task", id)
 }
 
@@ -466,6 +470,30 @@ pub fn record_progress(
     })
 }
 
+/// [`record_progress`] and [`schedule_poll`] (errors cleared) in one transaction: one sync to
+/// disk per poll instead of two (issue 11). Ignored once the task is final.
+pub fn record_poll(
+    db: &Db,
+    id: i64,
+    kie_state: &str,
+    progress: Option<f64>,
+    next_poll_at: i64,
+    now_ms: i64,
+) -> Result<Task, StoreError> {
+    change(db, id, |tx, t| match t.status {
+        TaskStatus::Running => {
+            tx.prepare_cached(
+                "UPDATE tasks SET kie_state = ?2, progress = coalesce(?3, progress), updated_at = ?4,
+                    next_poll_at = ?5, poll_errors = 0 WHERE id = ?1",
+            )?
+            .execute(params![id, kie_state, progress, now_ms, next_poll_at])?;
+            Ok(())
+        }
+        s if s.is_final() => Ok(()),
+        _ => Err(refuse(t, "record progress for")),
+    })
+}
+
 /// Kie reported success. The result is stored now, before any download, so that nothing
 /// is lost if the app stops; `downloads_done` stays 0 until [`mark_downloaded`].
 pub fn mark_succeeded(
@@ -587,12 +615,11 @@ pub fn mark_stale(db: &Db, id: i64, stale: bool, now_ms: i64) -> Result<Task, St
 
 /// Poller bookkeeping; not a change the user sees, so `updated_at` stays.
 pub fn schedule_poll(db: &Db, id: i64, next_poll_at: Option<i64>, poll_errors: i64) -> Result<(), StoreError> {
-    let n = db.with(|c| {
-        Ok(c.execute(
-            "UPDATE tasks SET next_poll_at = ?2, poll_errors = ?3 WHERE id = ?1",
-            params![id, next_poll_at, poll_errors],
-        )?)
-    })?;
+    let n =
+        db.with(|c| {
+            Ok(c.prepare_cached("UPDATE tasks SET next_poll_at = ?2, poll_errors = ?3 WHERE id = ?1")?
+                .execute(params![id, next_poll_at, poll_errors])?)
+        })?;
     if n == 0 {
         return Err(StoreError::not_found("task", id));
     }
@@ -645,6 +672,37 @@ pub fn unfinished(db: &Db) -> Result<Vec<Task>, StoreError> {
     })
 }
 
+/// The [`unfinished`] tasks due at `now_ms` (never scheduled, or scheduled for then or
+/// before), as (id, status), the longest overdue first, so that when there is more to ask
+/// than Kie's budget allows, every task still gets its turn. Cheap: no row is decoded (the
+/// scheduler asks several times a second).
+pub fn due(db: &Db, now_ms: i64) -> Result<Vec<(i64, TaskStatus)>, StoreError> {
+    db.with(|c| {
+        let mut st = c.prepare_cached(
+            "SELECT id, status FROM tasks
+             WHERE ((status = 'running' AND kie_task_id IS NOT NULL AND stale = 0)
+                OR (status = 'succeeded' AND downloads_done = 0))
+               AND (next_poll_at IS NULL OR next_poll_at <= ?1)
+             ORDER BY coalesce(next_poll_at, 0), id",
+        )?;
+        let rows = st.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    })
+}
+
+/// Whether any task is [`unfinished`].
+pub fn any_unfinished(db: &Db) -> Result<bool, StoreError> {
+    db.with(|c| {
+        Ok(c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM tasks
+             WHERE (status = 'running' AND kie_task_id IS NOT NULL AND stale = 0)
+                OR (status = 'succeeded' AND downloads_done = 0))",
+            [],
+            |r| r.get(0),
+        )?)
+    })
+}
+
 /// Newest first.
 pub fn list(db: &Db, q: &TaskQuery) -> Result<Vec<Task>, StoreError> {
     db.with(|c| {
@@ -683,6 +741,45 @@ pub(crate) mod tests {
 
     fn is_invalid(r: Result<Task, StoreError>) -> bool {
         matches!(r, Err(StoreError::InvalidTransition { .. }))
+    }
+
+    #[test]
+    fn a_poll_is_recorded_and_scheduled_at_once() {
+        let db = Db::open_in_memory().unwrap();
+        let t = running(&db, "k1");
+        schedule_poll(&db, t.id, Some(50), 3).unwrap();
+        let after = record_poll(&db, t.id, "generating", Some(40.0), 9_000, 100).unwrap();
+        assert_eq!((after.kie_state.as_deref(), after.progress), (Some("generating"), Some(40.0)));
+        assert_eq!((after.next_poll_at, after.poll_errors, after.updated_at), (Some(9_000), 0, 100));
+        // No progress in the answer: the last one stays.
+        assert_eq!(record_poll(&db, t.id, "generating", None, 9_500, 200).unwrap().progress, Some(40.0));
+        // A task that ended meanwhile is left as it is.
+        mark_failed(&db, t.id, None, None, None, 300).unwrap();
+        let ended = record_poll(&db, t.id, "generating", Some(50.0), 10_000, 400).unwrap();
+        assert_eq!((ended.status, ended.next_poll_at, ended.progress), (TaskStatus::Failed, None, Some(40.0)));
+    }
+
+    #[test]
+    fn due_tasks_come_longest_overdue_first() {
+        let db = Db::open_in_memory().unwrap();
+        let (a, b, c, d) = (running(&db, "a"), running(&db, "b"), running(&db, "c"), running(&db, "d"));
+        schedule_poll(&db, a.id, Some(900), 0).unwrap();
+        schedule_poll(&db, b.id, Some(100), 0).unwrap();
+        schedule_poll(&db, c.id, Some(5_000), 0).unwrap();
+        // d was never scheduled: due at once, first.
+        let done = running(&db, "e");
+        mark_succeeded(&db, done.id, &result(), Some(30.0), 3).unwrap();
+        mark_downloaded(&db, done.id, 4).unwrap();
+        let ids = |now| due(&db, now).unwrap().into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(1_000), [d.id, b.id, a.id]);
+        assert_eq!(ids(5_000), [d.id, b.id, a.id, c.id]);
+        assert_eq!(due(&db, 1_000).unwrap()[0].1, TaskStatus::Running);
+        assert!(any_unfinished(&db).unwrap());
+        for t in [a, b, c, d] {
+            mark_failed(&db, t.id, None, None, None, 10).unwrap();
+        }
+        assert!(ids(5_000).is_empty());
+        assert!(!any_unfinished(&db).unwrap());
     }
 
     #[test]

@@ -269,3 +269,63 @@ async fn a_poster_that_does_not_decode_is_left_out() {
     assert!(posters.is_empty(), "{posters:?}");
     assert_eq!(sim.stats().file_gets, 2);
 }
+
+/// A finished task of the simulator, with its signed video and first-frame links.
+async fn sim_result(studio: &Studio) -> TaskResult {
+    let spec = Catalogue::builtin().model("sora-2-text-to-video").unwrap();
+    let kie_id = studio.client().create_task(spec, json!({"prompt": "p"}).as_object().unwrap(), None).await.unwrap();
+    loop {
+        match studio.client().record_info(Protocol::Jobs, &kie_id).await {
+            Ok(rec) if rec.is_final() => break rec.result.unwrap(),
+            _ => tokio::time::sleep(Duration::from_millis(30)).await,
+        }
+    }
+}
+
+/// The poster's thumb for the gallery grid is made as the poster lands, and the result
+/// the window hears of carries it.
+#[tokio::test]
+async fn a_poster_that_lands_gets_its_thumb() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let studio = studio_with(&sim, dir.path(), |_| {});
+    let mut events = studio.subscribe();
+    let task = succeeded(&studio, &sim_result(&studio).await);
+    download(&studio, &task).await.unwrap();
+    let rows = library::results_for_task(studio.db(), task.id).unwrap();
+    let thumb = format!("thumbs/task-{}-poster.jpg", task.id);
+    assert_eq!(rows[0].poster_path, Some(format!("posters/task-{}-poster.jpg", task.id)));
+    assert_eq!(rows[0].thumb_path.as_deref(), Some(thumb.as_str()));
+    let path = studio.paths().resolve(&thumb).unwrap();
+    assert!(studio::thumbs::is_sound(&path));
+    // The simulator's frame is 320×180: kept at its size, not blown up.
+    let img = image::ImageReader::open(&path).unwrap().with_guessed_format().unwrap().decode().unwrap();
+    assert_eq!((img.width(), img.height()), (320, 180));
+    let added = loop {
+        match events.try_recv() {
+            Ok(studio::events::StudioEvent::ResultAdded { result }) => break result,
+            Ok(_) => {}
+            Err(e) => panic!("no result_added: {e:?}"),
+        }
+    };
+    assert_eq!(added.thumb_path.as_deref(), Some(thumb.as_str()));
+}
+
+/// A thumb that cannot be made (here: `thumbs` is a file, not a folder) fails nothing: the
+/// result and its poster are in, the grid shows the poster.
+#[tokio::test]
+async fn a_thumb_that_cannot_be_made_does_not_fail_the_download() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let studio = studio_with(&sim, dir.path(), |_| {});
+    let thumbs = studio.paths().thumbs_dir();
+    std::fs::remove_dir(&thumbs).unwrap();
+    std::fs::write(&thumbs, b"in the way").unwrap();
+    let task = succeeded(&studio, &sim_result(&studio).await);
+    download(&studio, &task).await.unwrap();
+    let rows = library::results_for_task(studio.db(), task.id).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].poster_path.is_some());
+    assert_eq!(rows[0].thumb_path, None, "not made: the backfill or a rescan tries again");
+    assert!(tasks::get(studio.db(), task.id).unwrap().downloads_done);
+}

@@ -2,6 +2,8 @@
 //! so the web view's processes (and any other child) never inherit it; the app still uses
 //! it and says where its key comes from. One test in this binary: it changes the process's
 //! environment, which nothing else may read at the same time.
+// Reads a child's environment through `env`: Unix only.
+#![cfg(unix)]
 
 use std::sync::Arc;
 

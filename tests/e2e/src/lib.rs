@@ -5,6 +5,8 @@
 //! Run through `scripts/e2e.sh`, which builds the UI and the app, starts Xvfb, a private
 //! D-Bus session and gnome-keyring, and sets `KIE_E2E_APP`.
 
+pub mod bench_io;
+
 pub use studio_server::seed;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +55,8 @@ pub struct Launch {
     /// `KIE_API_KEY`, when the test should start with a key.
     pub api_key: Option<String>,
     pub env: Vec<(String, String)>,
+    /// Another program to launch in the app's place (the bench's blank window).
+    pub program: Option<PathBuf>,
 }
 
 impl Launch {
@@ -64,11 +68,17 @@ impl Launch {
             keyring_service: format!("ai.kie.studio.e2e-{name}-{}", std::process::id()),
             api_key: None,
             env: vec![("KIE_STUDIO_POLL_SCALE".into(), "0.05".into())],
+            program: None,
         }
     }
 
     pub fn with_key(mut self, key: &str) -> Self {
         self.api_key = Some(key.to_string());
+        self
+    }
+
+    pub fn with_program(mut self, program: &Path) -> Self {
+        self.program = Some(program.to_path_buf());
         self
     }
 
@@ -123,7 +133,10 @@ impl App {
         ];
         let caps = json!({
             "wdio:enforceWebDriverClassic": true,
-            "tauri:options": {"application": app_binary().display().to_string(), "args": args},
+            "tauri:options": {
+                "application": l.program.clone().unwrap_or_else(app_binary).display().to_string(),
+                "args": args,
+            },
         });
         let Value::Object(caps) = caps else { unreachable!() };
         let client = ClientBuilder::rustls()
@@ -136,6 +149,11 @@ impl App {
         // The window is up once the UI has rendered something we know.
         app.wait_any(&["welcome", "model-form", "queue"]).await;
         app
+    }
+
+    /// tauri-driver's process id: the app runs below it (driver → WebKitWebDriver → app).
+    pub fn driver_pid(&self) -> Option<u32> {
+        self.driver.id()
     }
 
     fn locator(testid: &str) -> String {

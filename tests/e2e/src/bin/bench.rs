@@ -1,113 +1,154 @@
-//! `bench`: the gallery with a small and a large library, measured side by side in one run.
-//! Not a test: nothing here passes or fails on time; it prints numbers and their ratios.
+//! `bench`: the gallery with libraries of 10, 10,000 and 100,000 videos, measured side by
+//! side in one run, beside a blank Tauri window of the same Tauri version. Not a test:
+//! nothing here passes or fails on time; it prints figures, their ratios and their goals.
 //!
-//! 1. Seeds two libraries (10 and 10,000 videos by default) in temporary folders.
+//! 1. Makes real-sized posters (1280×720 and 1920×1080 JPEGs and their portrait twins) and
+//!    seeds the libraries with them (SQL in one transaction, hard links; a thumb per poster,
+//!    as the app makes them).
 //! 2. Core: the gallery's first page and full-text search (first page of 120 + the count,
-//!    as the window asks for them) over both, straight through `studio::library`.
-//! 3. Window (skipped with `--core-only`): launches the real app on each library (`--runs`
-//!    times, interleaved, after one unmeasured warm-up) and measures launch to the first
-//!    gallery tile on screen; in the last run of each, search typed into the gallery and a
-//!    5 s scroll from top to bottom with its frame times.
+//!    as the window asks for them) over each, straight through `studio::library`.
+//! 3. Window (skipped with `--core-only`): launches the real app on each library and the
+//!    blank window (`--runs` times, interleaved, after an unmeasured warm-up of each) and
+//!    measures launch → first screen, → first gallery tile, and the memory (PSS) of the
+//!    whole process tree idle with the gallery open; in the last run of each library,
+//!    search typed into the gallery, a scroll at wheel speed and a fling top to bottom with
+//!    their frame times.
+//! 4. I/O (skipped with `--no-io`): the 1 GiB download beside curl and the poller with 200
+//!    running tasks (`e2e::bench_io`).
 //!
-//! Run it through `scripts/bench.sh`, which builds the app and provides Xvfb, D-Bus and
-//! the keyring; `--core-only` needs none of them.
+//! Run it through `scripts/bench.sh`, which builds everything in release and provides Xvfb,
+//! D-Bus and the keyring; `--core-only` needs none of them.
 
+#[path = "bench/procmem.rs"]
+mod procmem;
+#[path = "bench/table.rs"]
+mod table;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use e2e::seed::{self, SeedReport, Writer};
+use e2e::bench_io;
+use e2e::seed::{self, PosterSet, SeedOptions, SeedReport, Writer};
 use e2e::{App, Launch};
 use fantoccini::wd::TimeoutConfiguration;
 use kie_sim::{Sim, SimConfig};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use studio::library::{self, ResultQuery, ResultSort};
 use studio::Db;
+use table::{fmt_ms, thousands, Cell, Table};
 
 const USAGE: &str = "\
-bench: launch, search and scroll timings of the gallery, 10 vs 10,000 videos, side by side
+bench: the gallery at 10, 10,000 and 100,000 videos side by side, against a blank Tauri window
 
 usage: bench [options]
-  --runs N             app launches per library (default 5; median reported)
+  --libraries N,N,...  videos in each library (default 10,10000,100000); ratios are to the smallest
+  --runs N             launches of each library and of the blank window, after one unmeasured
+                       launch of each (default 5; median reported)
+  --idle-seconds S     idle with the gallery open before the memory is read (default 3)
   --queries N          core search queries (default 200)
   --window-queries N   searches typed into the window (default 20)
-  --scroll-seconds S   length of the scroll through the gallery (default 5)
-  --small N            videos in the small library (default 10)
-  --large N            videos in the large library (default 10000)
-  --seed N             seed of the libraries and queries (default 1)
+  --scroll-seconds S   length of each scroll through the gallery (default 5)
+  --seed N             seed of the libraries, posters and queries (default 1)
   --writer sql|api     how the libraries are written (default sql; api is the app's own calls)
-  --core-only          seeding and core search only: no window, no tauri-driver
-  --keep               keep the seeded libraries (their folders are printed)";
+  --sample-posters     the simulator's 320×180 posters instead of real-sized ones
+  --no-blank           no blank window (KIE_BENCH_BLANK is its binary; scripts/bench.sh builds it)
+  --no-io              no download and poller figures
+  --core-only          seeding and core search only: no window, no tauri-driver, no I/O
+  --keep               keep the seeded libraries (their folders are printed)
+  --json               print one JSON line last, with every figure";
 
 #[derive(Debug, Clone)]
 struct Args {
+    libraries: Vec<usize>,
     runs: usize,
+    idle: Duration,
     queries: usize,
     window_queries: usize,
     scroll_ms: f64,
-    small: usize,
-    large: usize,
     seed: u64,
     writer: Writer,
+    sample_posters: bool,
+    blank: bool,
+    io: bool,
     core_only: bool,
     keep: bool,
+    json: bool,
 }
 
-fn parse_args() -> Args {
+/// "10,10000,100000" → sorted, without repeats; `None` if any is not a positive number.
+fn parse_libraries(v: &str) -> Option<Vec<usize>> {
+    let set: BTreeSet<usize> = v
+        .split(',')
+        .map(|s| s.trim().replace('_', "").parse::<usize>().ok().filter(|&n| n > 0))
+        .collect::<Option<_>>()?;
+    (!set.is_empty()).then(|| set.into_iter().collect())
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
+        libraries: vec![10, 10_000, 100_000],
         runs: 5,
+        idle: Duration::from_secs(3),
         queries: 200,
         window_queries: 20,
         scroll_ms: 5000.0,
-        small: 10,
-        large: 10_000,
         seed: 1,
         writer: Writer::Sql,
+        sample_posters: false,
+        blank: true,
+        io: true,
         core_only: false,
         keep: false,
+        json: false,
     };
-    let mut it = std::env::args().skip(1);
-    let fail = |msg: String| -> ! {
-        eprintln!("{msg}\n\n{USAGE}");
-        std::process::exit(2)
-    };
+    let mut it = args.into_iter();
+    fn num<T: std::str::FromStr>(name: &str, v: Option<String>) -> Result<T, String> {
+        let v = v.ok_or_else(|| format!("{name} needs a value"))?;
+        v.parse().map_err(|_| format!("{name}: {v:?} is not a number"))
+    }
     while let Some(flag) = it.next() {
-        let mut value = |name: &str| it.next().unwrap_or_else(|| fail(format!("{name} needs a value")));
-        fn num<T: std::str::FromStr>(name: &str, v: String, fail: impl Fn(String) -> T) -> T {
-            v.parse().unwrap_or_else(|_| fail(format!("{name}: {v:?} is not a number")))
-        }
         match flag.as_str() {
-            "--runs" => a.runs = num(&flag, value(&flag), |m| fail(m)),
-            "--queries" => a.queries = num(&flag, value(&flag), |m| fail(m)),
-            "--window-queries" => a.window_queries = num(&flag, value(&flag), |m| fail(m)),
-            "--scroll-seconds" => a.scroll_ms = num::<f64>(&flag, value(&flag), |m| fail(m)) * 1000.0,
-            "--small" => a.small = num(&flag, value(&flag), |m| fail(m)),
-            "--large" => a.large = num(&flag, value(&flag), |m| fail(m)),
-            "--seed" => a.seed = num(&flag, value(&flag), |m| fail(m)),
+            "--libraries" => {
+                let v = it.next().ok_or("--libraries needs a value")?;
+                a.libraries =
+                    parse_libraries(&v).ok_or_else(|| format!("--libraries: {v:?} is not a list of sizes"))?;
+            }
+            "--runs" => a.runs = num(&flag, it.next())?,
+            "--idle-seconds" => a.idle = Duration::from_secs_f64(num::<f64>(&flag, it.next())?.max(0.0)),
+            "--queries" => a.queries = num(&flag, it.next())?,
+            "--window-queries" => a.window_queries = num(&flag, it.next())?,
+            "--scroll-seconds" => a.scroll_ms = num::<f64>(&flag, it.next())? * 1000.0,
+            "--seed" => a.seed = num(&flag, it.next())?,
             "--writer" => {
-                a.writer = match value(&flag).as_str() {
-                    "sql" => Writer::Sql,
-                    "api" => Writer::Api,
-                    other => fail(format!("--writer: {other:?} is neither sql nor api")),
+                a.writer = match it.next().as_deref() {
+                    Some("sql") => Writer::Sql,
+                    Some("api") => Writer::Api,
+                    other => return Err(format!("--writer: {other:?} is neither sql nor api")),
                 }
             }
+            "--sample-posters" => a.sample_posters = true,
+            "--no-blank" => a.blank = false,
+            "--no-io" => a.io = false,
             "--core-only" => a.core_only = true,
             "--keep" => a.keep = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0)
-            }
-            other => fail(format!("unknown option {other:?}")),
+            "--json" => a.json = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option {other:?}")),
         }
     }
-    if a.runs == 0 || a.queries == 0 || a.small == 0 || a.large == 0 {
-        fail("--runs, --queries, --small and --large must be at least 1".into());
+    if a.runs == 0 || a.queries == 0 {
+        return Err("--runs and --queries must be at least 1".into());
     }
-    a
+    if a.core_only {
+        (a.blank, a.io) = (false, false);
+    }
+    Ok(a)
 }
 
 // ---------- numbers ----------
 
-/// Nearest-rank percentile of values in ms; `None` for none.
+/// Nearest-rank percentile; `None` for none.
 fn percentile(values: &[f64], p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -126,88 +167,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn fmt_ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else if v >= 10.0 {
-        format!("{v:.0} ms")
-    } else if v >= 1.0 {
-        format!("{v:.1} ms")
-    } else {
-        format!("{v:.2} ms")
-    }
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A row of the table: a value for each library, in ms or a plain count.
-#[derive(Debug, Clone)]
-enum Cell {
-    Ms(f64),
-    Count(f64),
-    Text(String),
-    None,
-}
-
-impl Cell {
-    fn show(&self) -> String {
-        match self {
-            Cell::Ms(v) => fmt_ms(*v),
-            Cell::Count(v) => format!("{v}"),
-            Cell::Text(t) => t.clone(),
-            Cell::None => "n/a".into(),
-        }
-    }
-
-    fn value(&self) -> Option<f64> {
-        match self {
-            Cell::Ms(v) | Cell::Count(v) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
-fn ms_cell(v: Option<f64>) -> Cell {
-    v.map(Cell::Ms).unwrap_or(Cell::None)
-}
-
-struct Table {
-    rows: Vec<(String, Cell, Cell)>,
-}
-
-impl Table {
-    fn row(&mut self, label: impl Into<String>, small: Cell, large: Cell) {
-        self.rows.push((label.into(), small, large));
-    }
-
-    fn print(&self, small: usize, large: usize) {
-        let head_s = format!("{} videos", thousands(small));
-        let head_l = format!("{} videos", thousands(large));
-        let head_r = format!("{} / {}", thousands(large), thousands(small));
-        let w0 = self.rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(6);
-        let w1 = self.rows.iter().map(|r| r.1.show().len()).max().unwrap_or(0).max(head_s.len());
-        let w2 = self.rows.iter().map(|r| r.2.show().len()).max().unwrap_or(0).max(head_l.len());
-        let w3 = head_r.len().max(7);
-        println!("{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}", "", head_s, head_l, head_r);
-        println!("{}", "-".repeat(w0 + w1 + w2 + w3 + 6));
-        for (label, s, l) in &self.rows {
-            let ratio = match (s.value(), l.value()) {
-                (Some(a), Some(b)) if a > 0.0 => format!("{:.2}×", b / a),
-                _ => "".into(),
-            };
-            println!("{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}", label, s.show(), l.show(), ratio);
-        }
-    }
+/// Rounded for the JSON line: three decimals are well below any figure's noise.
+fn round3(v: Option<f64>) -> Value {
+    v.map(|v| json!((v * 1000.0).round() / 1000.0)).unwrap_or(Value::Null)
 }
 
 // ---------- core ----------
@@ -228,6 +190,12 @@ struct CoreNumbers {
     /// First page + count without a search, ms (median of repeats).
     open_ms: f64,
     search: Vec<Timed>,
+}
+
+impl CoreNumbers {
+    fn search_ms(&self, f: fn(&Timed) -> f64, p: f64) -> Option<f64> {
+        percentile(&self.search.iter().map(f).collect::<Vec<_>>(), p)
+    }
 }
 
 /// One first page + count: the whole, each part (ms), and the number of matches.
@@ -399,6 +367,25 @@ const frame = () => {
 requestAnimationFrame(() => requestAnimationFrame(frame));
 "#;
 
+/// The result tiles in view, how many show a loaded picture, and the first one's size and
+/// address (a thumb or the poster itself).
+const PICTURES_JS: &str = r#"
+const re = /^result-\d+$/;
+const inView = [...document.querySelectorAll('[data-testid^="result-"]')].filter(el => {
+  if (!re.test(el.getAttribute('data-testid'))) return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight;
+});
+const imgs = inView.map(el => el.querySelector('img')).filter(Boolean);
+const loaded = imgs.filter(i => i.complete && i.naturalWidth > 0);
+const first = loaded[0];
+return {
+  in_view: inView.length, loaded: loaded.length,
+  natural: first ? [first.naturalWidth, first.naturalHeight] : null,
+  src: first ? (first.currentSrc || first.src) : null,
+};
+"#;
+
 #[derive(Debug, Default, Clone)]
 struct LaunchRun {
     first_screen_ms: f64,
@@ -421,17 +408,80 @@ struct Scroll {
     note: Option<String>,
 }
 
-/// One row of the scroll numbers.
-type ScrollCell = fn(&Scroll) -> Cell;
+impl Scroll {
+    fn p(&self, p: f64) -> Option<f64> {
+        if self.ran {
+            percentile(&self.deltas, p)
+        } else {
+            None
+        }
+    }
+
+    fn slow_frames(&self) -> Cell {
+        if !self.ran {
+            return Cell::Missing;
+        }
+        Cell::Text(format!("{} of {}", self.deltas.iter().filter(|&&d| d > 50.0).count(), self.deltas.len()))
+    }
+}
+
+/// The pictures of the tiles in view, after idling with the gallery open.
+#[derive(Debug, Default, Clone)]
+struct Pictures {
+    in_view: u64,
+    loaded: u64,
+    natural: Option<(u64, u64)>,
+    src: Option<String>,
+}
+
+impl Pictures {
+    fn show(&self) -> String {
+        let what = match (&self.src, self.natural) {
+            (Some(src), Some((w, h))) => {
+                let kind = if src.contains("thumbs") { "thumbs" } else { "posters" };
+                format!(" ({w}×{h} {kind})")
+            }
+            _ => String::new(),
+        };
+        format!("{} of {}{what}", self.loaded, self.in_view)
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 struct WindowNumbers {
+    /// The first launch on the library, not counted.
+    warmup: Option<LaunchRun>,
     runs: Vec<LaunchRun>,
+    memory: Vec<procmem::TreePss>,
+    pictures: Option<Pictures>,
     search_ms: Vec<f64>,
     search_timeouts: usize,
     search_note: Option<String>,
     scroll: Option<Scroll>,
     wheel: Option<Scroll>,
+    notes: Vec<String>,
+}
+
+impl WindowNumbers {
+    fn med(&self, f: fn(&LaunchRun) -> f64) -> Option<f64> {
+        median(&self.runs.iter().map(f).collect::<Vec<_>>())
+    }
+
+    fn poster_ms(&self) -> Option<f64> {
+        median(&self.runs.iter().filter_map(|r| r.poster_ms).collect::<Vec<_>>())
+    }
+}
+
+fn memory_mib(m: &[procmem::TreePss]) -> Option<f64> {
+    median(&m.iter().map(procmem::TreePss::mib).collect::<Vec<_>>())
+}
+
+/// The blank window's figures.
+#[derive(Debug, Default, Clone)]
+struct BlankNumbers {
+    first_screen_ms: Vec<f64>,
+    memory: Vec<procmem::TreePss>,
+    notes: Vec<String>,
 }
 
 async fn open_gallery(app: &App, started: Instant) -> LaunchRun {
@@ -448,6 +498,30 @@ async fn open_gallery(app: &App, started: Instant) -> LaunchRun {
         total_ms: ms(before_click) + click,
         poster_ms: v["poster_ms"].as_f64(),
     }
+}
+
+async fn pictures(app: &App) -> Pictures {
+    let v = app.client.execute(PICTURES_JS, vec![]).await.unwrap_or(Value::Null);
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    Pictures {
+        in_view: n("in_view"),
+        loaded: n("loaded"),
+        natural: v["natural"].as_array().and_then(|a| Some((a.first()?.as_u64()?, a.get(1)?.as_u64()?))),
+        src: v["src"].as_str().map(str::to_string),
+    }
+}
+
+/// The PSS of the program `app` launched (found below its tauri-driver) and everything it
+/// started; a note when it cannot be read.
+fn memory_of(app: &App, program: &Path) -> Result<procmem::TreePss, String> {
+    let driver = app.driver_pid().ok_or("tauri-driver has exited")?;
+    let pid = procmem::find_program(driver, program)
+        .ok_or_else(|| format!("no process of {} below tauri-driver ({driver})", program.display()))?;
+    let tree = procmem::tree_pss(pid);
+    if tree.total_kib == 0 {
+        return Err(format!("no readable /proc/<pid>/smaps_rollup for {pid}"));
+    }
+    Ok(tree)
 }
 
 async fn window_search(app: &App, picks: &[(String, i64)], out: &mut WindowNumbers) {
@@ -489,7 +563,7 @@ async fn window_scroll(app: &App, duration_ms: f64, speed: Option<f64>, oldest: 
     if let Some(e) = v.get("error") {
         return Scroll { note: Some(e.to_string()), ..Default::default() };
     }
-    app.screenshot(&format!("bench-{name}-scrolled-to-bottom")).await;
+    app.screenshot(&format!("bench-{name}-scrolled")).await;
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let deltas: Vec<f64> =
         v["deltas"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
@@ -508,63 +582,143 @@ async fn window_scroll(app: &App, duration_ms: f64, speed: Option<f64>, oldest: 
 }
 
 struct Lib<'a> {
-    name: String,
     report: &'a SeedReport,
     /// Queries for the window: (text, matches), chosen to change the count.
     picks: Vec<(String, i64)>,
 }
 
-async fn launch_once(lib: &Lib<'_>, sim: &Sim, tag: &str) -> (App, LaunchRun) {
-    let launch = Launch::new(&lib.report.root, sim, &format!("bench-{}-{tag}", lib.name)).with_key("bench-key");
-    let started = Instant::now();
-    let app = App::launch(&launch).await;
-    let first_screen = started.elapsed();
+impl Lib<'_> {
+    fn name(&self) -> String {
+        self.report.n.to_string()
+    }
+}
+
+async fn with_script_timeout(app: &App) {
     let mut timeouts = TimeoutConfiguration::default();
     timeouts.set_script(Some(Duration::from_secs(120)));
     app.client.update_timeouts(timeouts).await.expect("set the script timeout");
+}
+
+async fn launch_once(lib: &Lib<'_>, sim: &Sim, tag: &str) -> (App, LaunchRun) {
+    let launch = Launch::new(&lib.report.root, sim, &format!("bench-{}-{tag}", lib.name())).with_key("bench-key");
+    let started = Instant::now();
+    let app = App::launch(&launch).await;
+    let first_screen = started.elapsed();
+    with_script_timeout(&app).await;
     let mut run = open_gallery(&app, started).await;
     run.first_screen_ms = ms(first_screen);
     (app, run)
 }
 
-async fn window_numbers(libs: &[Lib<'_>; 2], args: &Args) -> [WindowNumbers; 2] {
+/// The blank window, launched as the app is (same driver, same first-screen check: its page
+/// carries what `App::launch` waits for); returns it and launch → first screen, ms.
+async fn launch_blank(program: &Path, sim: &Sim, tag: &str) -> (App, f64) {
+    let nowhere = tempfile::tempdir().expect("a temporary folder");
+    let launch = Launch::new(nowhere.path(), sim, &format!("bench-blank-{tag}")).with_program(program);
+    let started = Instant::now();
+    let app = App::launch(&launch).await;
+    (app, ms(started.elapsed()))
+}
+
+async fn window_numbers(
+    libs: &[Lib<'_>],
+    blank: Option<&Path>,
+    args: &Args,
+) -> (Vec<WindowNumbers>, Option<BlankNumbers>) {
     let sim =
         Sim::start(SimConfig { key: "bench-key".into(), ..SimConfig::default() }).await.expect("start the simulator");
-    let mut out: [WindowNumbers; 2] = Default::default();
-    let (app, r) = launch_once(&libs[0], &sim, "warmup").await;
-    app.quit().await;
-    eprintln!("window: warm-up launch (not counted): {} to the first tile", fmt_ms(r.total_ms));
+    let app_program = e2e::app_binary();
+    let mut out: Vec<WindowNumbers> = libs.iter().map(|_| WindowNumbers::default()).collect();
+    let mut blank_out = blank.map(|_| BlankNumbers::default());
+    // One unmeasured launch of each library and of the blank window: the programs' files in
+    // the page cache, and whatever the app does once on a library it opens for the first time
+    // (a real library of 100,000 videos has been opened before). Its time is reported apart.
+    for (lib, out) in libs.iter().zip(out.iter_mut()) {
+        let (app, r) = launch_once(lib, &sim, "warmup").await;
+        app.quit().await;
+        eprintln!(
+            "window: {} videos, warm-up launch (not counted): {} to the first tile",
+            thousands(lib.report.n),
+            fmt_ms(r.total_ms)
+        );
+        out.warmup = Some(r);
+    }
+    if let Some(b) = blank {
+        let (app, t) = launch_blank(b, &sim, "warmup").await;
+        app.quit().await;
+        eprintln!("window: blank window warm-up (not counted): {} to the first screen", fmt_ms(t));
+    }
     for run in 0..args.runs {
-        for (i, lib) in libs.iter().enumerate() {
+        let last = run + 1 == args.runs;
+        for (lib, out) in libs.iter().zip(out.iter_mut()) {
             let n = thousands(lib.report.n);
             let (app, r) = launch_once(lib, &sim, &run.to_string()).await;
+            // Idle with the gallery open, then the memory of everything the app runs.
+            tokio::time::sleep(args.idle).await;
+            let mem = memory_of(&app, &app_program);
+            let pics = pictures(&app).await;
             eprintln!(
-                "window: {n} videos, run {}/{}: {} to the first tile ({} after the click)",
+                "window: {n} videos, run {}/{}: first screen {}, first tile {} ({} after the click); memory {}; \
+                 pictures in view {}",
                 run + 1,
                 args.runs,
+                fmt_ms(r.first_screen_ms),
                 fmt_ms(r.total_ms),
-                fmt_ms(r.click_to_tile_ms)
+                fmt_ms(r.click_to_tile_ms),
+                mem.as_ref().map(|m| format!("{:.0} MiB", m.mib())).unwrap_or_else(|e| e.clone()),
+                pics.show(),
             );
-            out[i].runs.push(r);
-            if run + 1 == args.runs {
-                app.screenshot(&format!("bench-{}-gallery", lib.name)).await;
-                window_search(&app, &lib.picks, &mut out[i]).await;
-                eprintln!("window: {n} videos: {} searches typed", out[i].search_ms.len() + out[i].search_timeouts);
-                let wheel = window_scroll(&app, args.scroll_ms, Some(WHEEL_PX_PER_MS), None, &lib.name).await;
+            match mem {
+                Ok(m) => out.memory.push(m),
+                Err(e) => out.notes.push(format!("memory: {e}")),
+            }
+            out.runs.push(r);
+            if last {
+                out.pictures = Some(pics);
+                app.screenshot(&format!("bench-{}-gallery", lib.name())).await;
+                window_search(&app, &lib.picks, out).await;
+                eprintln!("window: {n} videos: {} searches typed", out.search_ms.len() + out.search_timeouts);
+                let wheel =
+                    window_scroll(&app, args.scroll_ms, Some(WHEEL_PX_PER_MS), None, &format!("{}-wheel", lib.name()))
+                        .await;
                 eprintln!("window: {n} videos: scrolled at wheel speed ({} frames)", wheel.deltas.len());
-                out[i].wheel = Some(wheel);
-                let scroll = window_scroll(&app, args.scroll_ms, None, lib.report.oldest_result_id(), &lib.name).await;
-                eprintln!(
-                    "window: {n} videos: scrolled for {} ({} frames)",
-                    fmt_ms(args.scroll_ms),
-                    scroll.deltas.len()
-                );
-                out[i].scroll = Some(scroll);
+                out.wheel = Some(wheel);
+                let fling = window_scroll(
+                    &app,
+                    args.scroll_ms,
+                    None,
+                    lib.report.oldest_result_id(),
+                    &format!("{}-fling", lib.name()),
+                )
+                .await;
+                eprintln!("window: {n} videos: flung top to bottom ({} frames)", fling.deltas.len());
+                out.scroll = Some(fling);
+            }
+            app.quit().await;
+        }
+        if let (Some(b), Some(bo)) = (blank, blank_out.as_mut()) {
+            let (app, t) = launch_blank(b, &sim, &run.to_string()).await;
+            tokio::time::sleep(args.idle).await;
+            let mem = memory_of(&app, b);
+            eprintln!(
+                "window: blank window, run {}/{}: first screen {}; memory {}",
+                run + 1,
+                args.runs,
+                fmt_ms(t),
+                mem.as_ref().map(|m| format!("{:.0} MiB", m.mib())).unwrap_or_else(|e| e.clone()),
+            );
+            bo.first_screen_ms.push(t);
+            match mem {
+                Ok(m) => bo.memory.push(m),
+                Err(e) => bo.notes.push(format!("memory: {e}")),
+            }
+            if last {
+                app.screenshot("bench-blank-window").await;
             }
             app.quit().await;
         }
     }
-    out
+    (out, blank_out)
 }
 
 /// Up to `want` queries with 1..n-1 matches, each count different from the one before.
@@ -581,62 +735,358 @@ fn pick_window_queries(core: &CoreNumbers, queries: &[String], n: usize, want: u
     picks
 }
 
+// ---------- I/O ----------
+
+#[derive(Debug, Default)]
+struct IoNumbers {
+    download: Option<Value>,
+    poller: Option<Value>,
+    notes: Vec<String>,
+}
+
+async fn io_numbers() -> IoNumbers {
+    let mut out = IoNumbers::default();
+    eprintln!("io: downloading a 1 GiB result, the app and curl ...");
+    match bench_io::download(&bench_io::DownloadOptions::default()).await {
+        Ok(d) => out.download = serde_json::to_value(d).ok(),
+        Err(e) => out.notes.push(format!("download: {e}")),
+    }
+    eprintln!("io: the poller with its running tasks ...");
+    match bench_io::poller(&bench_io::PollerOptions::default()).await {
+        Ok(p) => out.poller = serde_json::to_value(p).ok(),
+        Err(e) => out.notes.push(format!("poller: {e}")),
+    }
+    out
+}
+
+/// The goal of an I/O figure, by its name in `e2e::bench_io`.
+fn io_goal(key: &str) -> &'static str {
+    match key {
+        "ratio" => "≥ 0.9 (app / curl)",
+        "rss_growth_mib" => "≤ 16",
+        "record_info_per_s_max" => "≤ 10",
+        "cpu_percent_of_core" => "≤ 1",
+        "cadence_ok" | "http_429" => "as documented",
+        _ => "",
+    }
+}
+
+/// A figure of `e2e::bench_io` as a cell: numbers as they are, anything else as text.
+fn io_cell(v: &Value) -> Cell {
+    match v {
+        Value::Number(n) => Cell::Count(n.as_f64().map(|f| (f * 1000.0).round() / 1000.0).unwrap_or(0.0)),
+        Value::String(s) => Cell::Text(s.clone()),
+        Value::Null => Cell::Missing,
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+// ---------- the report ----------
+
+struct Report<'a> {
+    args: &'a Args,
+    reports: &'a [SeedReport],
+    core: &'a [CoreNumbers],
+    queries: usize,
+    window: Option<&'a [WindowNumbers]>,
+    blank: Option<&'a BlankNumbers>,
+    io: Option<&'a IoNumbers>,
+}
+
+impl Report<'_> {
+    fn per_lib<T>(&self, f: impl Fn(usize) -> T) -> Vec<T> {
+        (0..self.reports.len()).map(f).collect()
+    }
+
+    fn window_cells(&self, f: impl Fn(&WindowNumbers) -> Cell) -> Vec<Cell> {
+        match self.window {
+            Some(w) => w.iter().map(f).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn table(&self) -> Table {
+        let libs: Vec<usize> = self.reports.iter().map(|r| r.n).collect();
+        let small = thousands(libs[0]);
+        let mut t = Table::new(libs.clone(), self.blank.is_some());
+        let blank_cell = |f: &dyn Fn(&BlankNumbers) -> Option<f64>, mk: fn(Option<f64>) -> Cell| match self.blank {
+            Some(b) => mk(f(b)),
+            None => Cell::Empty,
+        };
+        let vs_small = |x: &str| format!("≤ {x}× the {small} at 10,000 and 100,000");
+        if let Some(w) = self.window {
+            let runs = self.args.runs;
+            t.section(format!("launch (median of {runs}; the blank window is timed by the same check)"));
+            t.row_with_blank(
+                "launch → first screen",
+                w.iter().map(|w| Cell::ms(w.med(|r| r.first_screen_ms))).collect(),
+                blank_cell(&|b| median(&b.first_screen_ms), Cell::ms),
+                &format!("≤ 1.1× the {small} at 100,000; ≤ 1.2× blank"),
+            );
+            t.row(
+                "launch → first gallery tile on screen",
+                w.iter().map(|w| Cell::ms(w.med(|r| r.total_ms))).collect(),
+                &format!("≤ 1.1× the {small} at 100,000"),
+            );
+            t.row(
+                "  click Gallery → first tile",
+                w.iter().map(|w| Cell::ms(w.med(|r| r.click_to_tile_ms))).collect(),
+                "",
+            );
+            t.row("  click Gallery → first picture loaded", w.iter().map(|w| Cell::ms(w.poster_ms())).collect(), "");
+            let idle = self.args.idle.as_secs_f64();
+            t.section(format!("memory: PSS of the app and every process it started, idle {idle} s with the gallery open (median of {runs})"));
+            t.row_with_blank(
+                "memory, whole process tree",
+                w.iter().map(|w| Cell::mib(memory_mib(&w.memory))).collect(),
+                blank_cell(&|b| memory_mib(&b.memory), Cell::mib),
+                "≤ 1.3× blank at 100,000",
+            );
+            // Each kind of process, in the last run.
+            let mut names: BTreeSet<String> = BTreeSet::new();
+            for m in w.iter().filter_map(|w| w.memory.last()).chain(self.blank.and_then(|b| b.memory.last())) {
+                names.extend(m.by_name.keys().cloned());
+            }
+            for name in names {
+                let part = |m: Option<&procmem::TreePss>| match m.and_then(|m| m.by_name.get(&name)) {
+                    Some((_, kib)) => Cell::Mib(*kib as f64 / 1024.0),
+                    None => Cell::Empty,
+                };
+                t.row_with_blank(
+                    format!("  {name} (last run)"),
+                    w.iter().map(|w| part(w.memory.last())).collect(),
+                    match self.blank {
+                        Some(b) => part(b.memory.last()),
+                        None => Cell::Empty,
+                    },
+                    "",
+                );
+            }
+            t.row(
+                "  tiles in view with their picture loaded",
+                self.window_cells(|w| w.pictures.as_ref().map(|p| Cell::Text(p.show())).unwrap_or(Cell::Missing)),
+                "",
+            );
+        }
+        let profile = if cfg!(debug_assertions) { "DEBUG" } else { "release" };
+        t.section(format!("core: this bench's {profile} build of studio and SQLite"));
+        t.row(
+            "gallery first page + count (median of 30)",
+            self.per_lib(|i| Cell::Ms(self.core[i].open_ms)),
+            "≤ 2 ms at 100,000",
+        );
+        for p in [50.0, 95.0] {
+            t.row(
+                format!("search, first page of 120 + count, p{p} ({} queries)", self.queries),
+                self.per_lib(|i| Cell::ms(self.core[i].search_ms(|t| t.total_ms, p))),
+                if p == 95.0 { "≤ 5 ms at 100,000" } else { "" },
+            );
+        }
+        t.row("  the page alone, p50", self.per_lib(|i| Cell::ms(self.core[i].search_ms(|t| t.page_ms, 50.0))), "");
+        t.row("  the count alone, p50", self.per_lib(|i| Cell::ms(self.core[i].search_ms(|t| t.count_ms, 50.0))), "");
+        if let Some(w) = self.window {
+            let secs = self.args.scroll_ms / 1000.0;
+            t.section("window: search, and scrolling (the last run of each library)");
+            t.row(
+                "search typed → gallery-count updated, p50 (debounce included)",
+                w.iter().map(|w| Cell::ms(median(&w.search_ms))).collect(),
+                "",
+            );
+            let wheel = |f: &dyn Fn(&Scroll) -> Cell| -> Vec<Cell> {
+                w.iter().map(|w| w.wheel.as_ref().map(f).unwrap_or(Cell::Missing)).collect()
+            };
+            t.row(
+                format!("scroll at {} px/s for {secs} s, frame time p50", WHEEL_PX_PER_MS * 1000.0),
+                wheel(&|s| Cell::ms(s.p(50.0))),
+                "",
+            );
+            t.row("  frame time p95", wheel(&|s| Cell::ms(s.p(95.0))), &vs_small("1.25"));
+            t.row("  frames > 50 ms", wheel(&Scroll::slow_frames), "");
+            let fling = |f: &dyn Fn(&Scroll) -> Cell| -> Vec<Cell> {
+                w.iter().map(|w| w.scroll.as_ref().map(f).unwrap_or(Cell::Missing)).collect()
+            };
+            t.row(format!("fling top → bottom in {secs} s, frame time p50"), fling(&|s| Cell::ms(s.p(50.0))), "");
+            t.row("  frame time p95", fling(&|s| Cell::ms(s.p(95.0))), &vs_small("1.25"));
+            t.row("  frame time max", fling(&|s| Cell::ms(s.p(100.0))), "");
+            t.row("  frames > 50 ms", fling(&Scroll::slow_frames), "");
+            t.row("  most result tiles in the DOM at once", fling(&|s| Cell::Count(s.max_tiles)), "");
+            t.row("  distinct tiles rendered during the fling", fling(&|s| Cell::Count(s.distinct_tiles)), "");
+            t.row(
+                "  reached the bottom / oldest video shown",
+                fling(&|s| {
+                    let shown = format!("{} / {}", yes(s.at_bottom), yes(s.last_tile_shown));
+                    Cell::Text(if s.scrollable { shown } else { format!("no scroll, {shown}") })
+                }),
+                "",
+            );
+        }
+        if let Some(io) = self.io {
+            for (what, v) in [("download of a 1 GiB result", &io.download), ("poller", &io.poller)] {
+                t.section(format!("{what} (one figure, not per library; e2e::bench_io)"));
+                match v {
+                    Some(Value::Object(m)) => {
+                        for (k, v) in m {
+                            t.row(format!("  {k}"), vec![io_cell(v)], io_goal(k));
+                        }
+                    }
+                    _ => t.row("  not measured", vec![Cell::Missing], ""),
+                }
+            }
+        }
+        t
+    }
+
+    fn json(&self) -> Value {
+        let mut libraries = Map::new();
+        for (i, r) in self.reports.iter().enumerate() {
+            let w = self.window.map(|w| &w[i]);
+            let c = &self.core[i];
+            let scroll_p = |s: Option<&Scroll>, p: f64| round3(s.and_then(|s| s.p(p)));
+            let lib = json!({
+                "videos": r.n,
+                "launch_first_screen_ms": round3(w.and_then(|w| w.med(|r| r.first_screen_ms))),
+                "launch_first_tile_ms": round3(w.and_then(|w| w.med(|r| r.total_ms))),
+                "scroll_frame_p95_ms": scroll_p(w.and_then(|w| w.wheel.as_ref()), 95.0),
+                "fling_frame_p95_ms": scroll_p(w.and_then(|w| w.scroll.as_ref()), 95.0),
+                "core_page_count_ms": round3(Some(c.open_ms)),
+                "core_search_p95_ms": round3(c.search_ms(|t| t.total_ms, 95.0)),
+                "memory_pss_mib": round3(w.and_then(|w| memory_mib(&w.memory))),
+                "click_to_first_tile_ms": round3(w.and_then(|w| w.med(|r| r.click_to_tile_ms))),
+                "first_launch_first_tile_ms": round3(w.and_then(|w| w.warmup.as_ref()).map(|r| r.total_ms)),
+                "click_to_first_picture_ms": round3(w.and_then(WindowNumbers::poster_ms)),
+                "scroll_frame_p50_ms": scroll_p(w.and_then(|w| w.wheel.as_ref()), 50.0),
+                "fling_frame_p50_ms": scroll_p(w.and_then(|w| w.scroll.as_ref()), 50.0),
+                "fling_reached_bottom": w.and_then(|w| w.scroll.as_ref()).map(|s| s.at_bottom && s.last_tile_shown),
+                "core_search_p50_ms": round3(c.search_ms(|t| t.total_ms, 50.0)),
+                "window_search_p50_ms": round3(w.and_then(|w| median(&w.search_ms))),
+                "seed_ms": round3(Some(ms(r.elapsed))),
+            });
+            libraries.insert(r.n.to_string(), lib);
+        }
+        let blank = self.blank.map(|b| {
+            json!({
+                "launch_first_screen_ms": round3(median(&b.first_screen_ms)),
+                "memory_pss_mib": round3(memory_mib(&b.memory)),
+            })
+        });
+        json!({
+            "libraries": libraries,
+            "blank_window": blank,
+            "download": self.io.and_then(|io| io.download.clone()),
+            "poller": self.io.and_then(|io| io.poller.clone()),
+            "runs": self.args.runs,
+            "seed": self.args.seed,
+        })
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    let args = parse_args();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("{e}\n\n{USAGE}");
+            std::process::exit(2)
+        }
+    };
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!(
-        "Kie Studio bench: the gallery with {} and with {} videos (seed {})",
-        thousands(args.small),
-        thousands(args.large),
-        args.seed
-    );
+    let sizes: Vec<String> = args.libraries.iter().map(|&n| thousands(n)).collect();
+    println!("Kie Studio bench: the gallery with {} videos (seed {})", sizes.join(" / "), args.seed);
+    let blank_program: Option<PathBuf> = if args.blank {
+        match std::env::var_os("KIE_BENCH_BLANK").map(PathBuf::from) {
+            Some(p) if p.is_file() => Some(p),
+            other => {
+                println!(
+                    "Blank window: skipped ({}); scripts/bench.sh builds it.",
+                    match other {
+                        Some(p) => format!("{} is not there", p.display()),
+                        None => "KIE_BENCH_BLANK is not set".into(),
+                    }
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     if args.core_only {
-        println!("Window: skipped (--core-only).");
+        println!("Window and I/O: skipped (--core-only).");
     } else {
         let app = e2e::app_binary();
-        let kind = if app.components().any(|c| c.as_os_str() == "debug") {
-            "a DEBUG build, as scripts/build-app.sh makes it"
+        let kind = if app.components().any(|c| c.as_os_str() == "release") {
+            "a release build"
         } else {
-            "not a debug build"
+            "NOT a release build"
         };
         println!("App: {} ({kind}); window timings are for that build.", app.display());
+        if let Some(b) = &blank_program {
+            println!("Blank window: {} (a Tauri 2 window of the app's Tauri version, one static page).", b.display());
+        }
     }
-    println!(
-        "Core timings: this bench's own {profile} build of studio and SQLite{}.",
-        if profile == "debug" { ", like the debug app's" } else { "" }
-    );
-    println!();
+    println!("Core timings: this bench's own {profile} build of studio and SQLite.");
 
-    // 1. Seed.
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let reports: Vec<SeedReport> = [args.small, args.large]
+    // 1. Posters and libraries.
+    let posters_dir = tempfile::tempdir().expect("a temporary folder");
+    let posters = if args.sample_posters {
+        println!("Posters: the simulator's 320×180 samples (--sample-posters).");
+        PosterSet::samples()
+    } else {
+        let t = Instant::now();
+        let set = seed::realistic_posters(posters_dir.path(), args.seed).expect("write the posters");
+        let sizes: Vec<String> = set
+            .all()
+            .iter()
+            .map(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                let kb = std::fs::metadata(p).map(|m| m.len() / 1024).unwrap_or(0);
+                format!("{} {kb} KB", name.trim_start_matches("poster-").trim_end_matches(".jpg"))
+            })
+            .collect();
+        println!("Posters: JPEGs of real frames' size made in {} ({}).", fmt_ms(ms(t.elapsed())), sizes.join(", "));
+        set
+    };
+    let opts = SeedOptions { writer: args.writer, posters };
+    let dirs: Vec<tempfile::TempDir> = args.libraries.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+    let reports: Vec<SeedReport> = args
+        .libraries
         .iter()
         .zip(&dirs)
         .map(|(&n, dir)| {
-            let r = seed::seed_library_with(&dir.path().join("library"), n, args.seed, args.writer);
+            let r = seed::seed_library_opts(&dir.path().join("library"), n, args.seed, &opts);
             println!(
-                "Seeded {:>6} videos in {:>8} ({:?} writer; {} hard links, {} copies; {:.1} MB of files as recorded){}",
+                "Seeded {:>7} videos in {:>8} ({:?} writer; {} hard links, {} copies){}",
                 thousands(n),
                 fmt_ms(ms(r.elapsed)),
                 r.writer,
                 r.linked,
                 r.copied,
-                r.bytes as f64 / 1e6,
                 if args.keep { format!(" at {}", r.root.display()) } else { String::new() },
             );
             r
         })
         .collect();
-    let large_models: Vec<String> = reports[1].per_model.iter().map(|(m, c)| format!("{m} {c}")).collect();
-    println!("  models in the large library: {}", large_models.join(", "));
+    let largest = reports.last().expect("a library");
+    let models: Vec<String> = largest.per_model.iter().map(|(m, c)| format!("{m} {c}")).collect();
+    println!("  models in the largest library: {}", models.join(", "));
 
     // 2. Core.
     let queries = seed::search_queries(args.queries, args.seed);
     let core: Vec<CoreNumbers> = reports.iter().map(|r| core_numbers(&r.root, &queries)).collect();
-    let hits: Vec<f64> = core[1].search.iter().map(|t| t.hits as f64).collect();
+    let hits: Vec<f64> = core.last().unwrap().search.iter().map(|t| t.hits as f64).collect();
     println!(
-        "  {} search queries (1-3 words, last often cut short), e.g. {}; matches in the large library: \
+        "  {} search queries (1-3 words, last often cut short), e.g. {}; matches in the largest library: \
          median {}, p95 {}, max {}, none for {}",
         queries.len(),
         queries.iter().take(4).map(|q| format!("{q:?}")).collect::<Vec<_>>().join(", "),
@@ -648,122 +1098,75 @@ async fn main() {
     println!();
 
     // 3. Window.
-    let window = if args.core_only {
-        None
+    let (window, blank) = if args.core_only {
+        (None, None)
     } else {
-        let libs = [
-            Lib {
-                name: args.small.to_string(),
-                report: &reports[0],
-                picks: pick_window_queries(&core[0], &queries, args.small, args.window_queries),
-            },
-            Lib {
-                name: args.large.to_string(),
-                report: &reports[1],
-                picks: pick_window_queries(&core[1], &queries, args.large, args.window_queries),
-            },
-        ];
-        Some(window_numbers(&libs, &args).await)
+        let libs: Vec<Lib> = reports
+            .iter()
+            .zip(&core)
+            .map(|(r, c)| Lib { report: r, picks: pick_window_queries(c, &queries, r.n, args.window_queries) })
+            .collect();
+        let (w, b) = window_numbers(&libs, blank_program.as_deref(), &args).await;
+        (Some(w), b)
     };
 
-    // 4. The table.
-    let mut t = Table { rows: Vec::new() };
-    if let Some(w) = &window {
-        let med =
-            |w: &WindowNumbers, f: fn(&LaunchRun) -> f64| ms_cell(median(&w.runs.iter().map(f).collect::<Vec<_>>()));
-        t.row(
-            format!("launch → first gallery tile on screen (median of {})", args.runs),
-            med(&w[0], |r| r.total_ms),
-            med(&w[1], |r| r.total_ms),
-        );
-        t.row("  launch → first screen", med(&w[0], |r| r.first_screen_ms), med(&w[1], |r| r.first_screen_ms));
-        t.row(
-            "  click nav-gallery → first tile",
-            med(&w[0], |r| r.click_to_tile_ms),
-            med(&w[1], |r| r.click_to_tile_ms),
-        );
-        let poster =
-            |w: &WindowNumbers| ms_cell(median(&w.runs.iter().filter_map(|r| r.poster_ms).collect::<Vec<_>>()));
-        t.row("  click nav-gallery → first poster loaded", poster(&w[0]), poster(&w[1]));
-    }
-    t.row("core: gallery first page + count, no search (median)", Cell::Ms(core[0].open_ms), Cell::Ms(core[1].open_ms));
-    let part = |c: &CoreNumbers, f: fn(&Timed) -> f64, p: f64| {
-        ms_cell(percentile(&c.search.iter().map(f).collect::<Vec<_>>(), p))
-    };
-    for p in [50.0, 95.0] {
-        let cell = |c: &CoreNumbers| part(c, |t| t.total_ms, p);
-        t.row(
-            format!("core: search, first page of 120 + count, p{p} ({} queries)", queries.len()),
-            cell(&core[0]),
-            cell(&core[1]),
-        );
-    }
-    t.row("  the page alone, p50", part(&core[0], |t| t.page_ms, 50.0), part(&core[1], |t| t.page_ms, 50.0));
-    t.row("  the count alone, p50", part(&core[0], |t| t.count_ms, 50.0), part(&core[1], |t| t.count_ms, 50.0));
-    if let Some(w) = &window {
-        let search = |w: &WindowNumbers| ms_cell(median(&w.search_ms));
-        let n = |w: &WindowNumbers| w.search_ms.len() + w.search_timeouts;
-        t.row(
-            format!("window: search typed → gallery-count updated, p50 ({} / {} queries)", n(&w[0]), n(&w[1])),
-            search(&w[0]),
-            search(&w[1]),
-        );
-        let secs = args.scroll_ms / 1000.0;
-        let rows: [(String, ScrollCell); 7] = [
-            (format!("window: fling {secs} s top → bottom, frame time p50"), |s| ms_cell(median(&s.deltas))),
-            ("  frame time p95".into(), |s| ms_cell(percentile(&s.deltas, 95.0))),
-            ("  frame time max".into(), |s| ms_cell(s.deltas.iter().cloned().reduce(f64::max))),
-            ("  frames > 50 ms (of all frames)".into(), |s| {
-                Cell::Text(format!("{} of {}", s.deltas.iter().filter(|&&d| d > 50.0).count(), s.deltas.len()))
-            }),
-            ("  most result tiles in the DOM at once".into(), |s| Cell::Count(s.max_tiles)),
-            ("  distinct tiles rendered during the scroll".into(), |s| Cell::Count(s.distinct_tiles)),
-            ("  reached the bottom / oldest video shown".into(), |s| {
-                let shown = format!("{} / {}", yes(s.at_bottom), yes(s.last_tile_shown));
-                Cell::Text(if s.scrollable { shown } else { format!("no scroll, {shown}") })
-            }),
-        ];
-        let wheel_rows: [(String, ScrollCell); 3] = [
-            (format!("window: scroll at {} px/s for {secs} s, frame time p50", WHEEL_PX_PER_MS * 1000.0), |s| {
-                ms_cell(median(&s.deltas))
-            }),
-            ("  frame time p95".into(), |s| ms_cell(percentile(&s.deltas, 95.0))),
-            ("  frames > 50 ms (of all frames)".into(), |s| {
-                Cell::Text(format!("{} of {}", s.deltas.iter().filter(|&&d| d > 50.0).count(), s.deltas.len()))
-            }),
-        ];
-        for (label, f) in wheel_rows {
-            let cell = |w: &WindowNumbers| match &w.wheel {
-                Some(s) if s.ran => f(s),
-                _ => Cell::None,
-            };
-            t.row(label, cell(&w[0]), cell(&w[1]));
-        }
-        for (label, f) in rows {
-            let cell = |w: &WindowNumbers| match &w.scroll {
-                Some(s) if s.ran => f(s),
-                _ => Cell::None,
-            };
-            t.row(label, cell(&w[0]), cell(&w[1]));
-        }
-    }
-    t.print(args.small, args.large);
+    // 4. I/O.
+    let io = if args.io { Some(io_numbers().await) } else { None };
 
+    // 5. The table, its notes, and the JSON line.
+    let report = Report {
+        args: &args,
+        reports: &reports,
+        core: &core,
+        queries: queries.len(),
+        window: window.as_deref(),
+        blank: blank.as_ref(),
+        io: io.as_ref(),
+    };
+    println!();
+    print!("{}", report.table().render());
+    println!();
     if let Some(w) = &window {
-        println!();
-        for (lib_n, w) in [args.small, args.large].iter().zip(w.iter()) {
+        for (r, w) in reports.iter().zip(w) {
             let runs: Vec<String> = w.runs.iter().map(|r| fmt_ms(r.total_ms)).collect();
-            println!("{} videos, launch → first tile per run: {}", thousands(*lib_n), runs.join(", "));
-            for note in [w.search_note.as_ref(), w.scroll.as_ref().and_then(|s| s.note.as_ref())].into_iter().flatten()
-            {
+            let mem: Vec<String> = w.memory.iter().map(|m| format!("{:.0}", m.mib())).collect();
+            let first = w.warmup.as_ref().map(|r| fmt_ms(r.total_ms)).unwrap_or_default();
+            println!(
+                "{} videos: launch → first tile per run: {} (first launch on the library, not counted: {first}); \
+                 memory per run (MiB): {}",
+                thousands(r.n),
+                runs.join(", "),
+                mem.join(", ")
+            );
+            let mut notes: Vec<&String> = w
+                .search_note
+                .iter()
+                .chain(w.wheel.iter().chain(&w.scroll).filter_map(|s| s.note.as_ref()))
+                .chain(&w.notes)
+                .collect();
+            notes.dedup();
+            for note in notes {
+                println!("  note: {note}");
+            }
+        }
+        if let Some(b) = &blank {
+            let runs: Vec<String> = b.first_screen_ms.iter().map(|&t| fmt_ms(t)).collect();
+            println!("blank window: launch → first screen per run: {}", runs.join(", "));
+            for note in &b.notes {
                 println!("  note: {note}");
             }
         }
         println!(
             "Launch times include starting tauri-driver and the WebDriver session, and the harness's polling (every \
              100 ms) for the first screen; click → tile, search and scroll are timed inside the page, frame by frame. \
-             Window search includes the search box's debounce. Screenshots: target/e2e-screenshots/bench-*.png"
+             Memory is PSS from /proc/<pid>/smaps_rollup summed over the app and its descendants (WebKit's web and \
+             network processes). Screenshots: target/e2e-screenshots/bench-*.png"
         );
+    }
+    if let Some(io) = &io {
+        for note in &io.notes {
+            println!("note: {note}");
+        }
     }
     if args.keep {
         for d in dirs {
@@ -771,13 +1174,8 @@ async fn main() {
             println!("kept {}", kept.display());
         }
     }
-}
-
-fn yes(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
+    if args.json {
+        println!("{}", report.json());
     }
 }
 
@@ -794,18 +1192,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_read_well() {
-        assert_eq!(
-            (thousands(10), thousands(10_000), thousands(1_234_567)),
-            ("10".into(), "10,000".into(), "1,234,567".into())
-        );
-        assert_eq!(
-            (fmt_ms(0.384), fmt_ms(3.84), fmt_ms(38.4), fmt_ms(3840.0)),
-            ("0.38 ms".into(), "3.8 ms".into(), "38 ms".into(), "3.84 s".into())
-        );
-    }
-
-    #[test]
     fn window_queries_change_the_count_each_time() {
         let timed = |hits| Timed { total_ms: 1.0, page_ms: 0.5, count_ms: 0.5, hits };
         let core = CoreNumbers { open_ms: 1.0, search: [0, 5, 5, 100, 7, 8].map(timed).to_vec() };
@@ -813,5 +1199,105 @@ mod tests {
         let picks = pick_window_queries(&core, &queries, 100, 10);
         assert_eq!(picks, vec![("b".to_string(), 5), ("e".to_string(), 7), ("f".to_string(), 8)]);
         assert_eq!(pick_window_queries(&core, &queries, 100, 1).len(), 1);
+    }
+
+    fn args(v: &[&str]) -> Result<Args, String> {
+        parse_args(v.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn libraries_are_a_sorted_list_and_flags_turn_parts_off() {
+        let a = args(&[]).unwrap();
+        assert_eq!(a.libraries, vec![10, 10_000, 100_000]);
+        assert!(a.blank && a.io && !a.json);
+        let a = args(&["--libraries", "10000,10,10_000", "--no-io", "--json", "--runs", "2"]).unwrap();
+        assert_eq!((a.libraries, a.io, a.blank, a.json, a.runs), (vec![10, 10_000], false, true, true, 2));
+        let a = args(&["--core-only"]).unwrap();
+        assert!(!a.blank && !a.io);
+        for bad in
+            [&["--libraries", "10,x"][..], &["--libraries", "0"], &["--libraries", ""], &["--runs", "0"], &["--what"]]
+        {
+            assert!(args(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(args(&["--help"]).unwrap_err(), "");
+    }
+
+    fn scroll(deltas: &[f64]) -> Scroll {
+        Scroll {
+            ran: true,
+            deltas: deltas.to_vec(),
+            scrollable: true,
+            at_bottom: true,
+            last_tile_shown: true,
+            ..Default::default()
+        }
+    }
+
+    fn tree(mib: f64) -> procmem::TreePss {
+        procmem::TreePss { total_kib: (mib * 1024.0) as u64, ..Default::default() }
+    }
+
+    /// The JSON line has every key the issue names, per library and for the blank window,
+    /// with the figures behind the table.
+    #[test]
+    fn the_json_line_has_the_named_keys() {
+        let a = args(&["--libraries", "10,1000", "--runs", "1"]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let reports: Vec<SeedReport> =
+            [10, 1000].iter().map(|&n| seed::seed_library(&dir.path().join(n.to_string()), n, 1)).collect();
+        let timed = |ms| Timed { total_ms: ms, page_ms: ms / 2.0, count_ms: ms / 2.0, hits: 1 };
+        let core = vec![
+            CoreNumbers { open_ms: 0.5, search: vec![timed(1.0), timed(2.0)] },
+            CoreNumbers { open_ms: 1.5, search: vec![timed(3.0), timed(4.0)] },
+        ];
+        let win = |first: f64, mem: f64| WindowNumbers {
+            runs: vec![LaunchRun {
+                first_screen_ms: first,
+                click_to_tile_ms: 100.0,
+                total_ms: first + 100.0,
+                poster_ms: None,
+            }],
+            memory: vec![tree(mem)],
+            wheel: Some(scroll(&[16.0, 17.0, 40.0])),
+            scroll: Some(scroll(&[16.0, 90.0])),
+            ..Default::default()
+        };
+        let window = vec![win(1000.0, 300.0), win(1200.0, 330.0)];
+        let blank = BlankNumbers { first_screen_ms: vec![800.0], memory: vec![tree(150.0)], notes: vec![] };
+        let io = IoNumbers { download: Some(json!({"ratio": 0.95})), poller: None, notes: vec![] };
+        let report = Report {
+            args: &a,
+            reports: &reports,
+            core: &core,
+            queries: 2,
+            window: Some(&window),
+            blank: Some(&blank),
+            io: Some(&io),
+        };
+        let v = report.json();
+        let line = v.to_string();
+        assert!(!line.contains('\n'));
+        let big = &v["libraries"]["1000"];
+        assert_eq!(big["launch_first_screen_ms"], json!(1200.0));
+        assert_eq!(big["launch_first_tile_ms"], json!(1300.0));
+        assert_eq!(big["scroll_frame_p95_ms"], json!(40.0));
+        assert_eq!(big["fling_frame_p95_ms"], json!(90.0));
+        assert_eq!(big["core_page_count_ms"], json!(1.5));
+        assert_eq!(big["core_search_p95_ms"], json!(4.0));
+        assert_eq!(big["memory_pss_mib"], json!(330.0));
+        assert_eq!(v["libraries"]["10"]["memory_pss_mib"], json!(300.0));
+        assert_eq!(v["blank_window"], json!({"launch_first_screen_ms": 800.0, "memory_pss_mib": 150.0}));
+        assert_eq!((v["download"]["ratio"].clone(), v["poller"].clone()), (json!(0.95), Value::Null));
+
+        // The table: the ratios against the smallest library and the blank window.
+        let text = report.table().render();
+        let row =
+            |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{label}: {text}"));
+        assert!(
+            row("launch → first screen").contains("1.20×") && row("launch → first screen").contains("1.50×"),
+            "{text}"
+        );
+        assert!(row("memory, whole process tree").contains("2.20×"), "{text}");
+        assert!(row("  ratio").contains("0.95"), "{text}");
     }
 }

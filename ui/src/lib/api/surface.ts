@@ -7,6 +7,7 @@ import type { Balance } from '../bindings/Balance';
 import type { Character } from '../bindings/Character';
 import type { CharacterView } from '../bindings/CharacterView';
 import type { Exported } from '../bindings/Exported';
+import type { Folder } from '../bindings/Folder';
 import type { Health } from '../bindings/Health';
 import type { InputCheck } from '../bindings/InputCheck';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
@@ -55,6 +56,7 @@ export const COMMANDS = [
   'delete_result',
   'export_result',
   'reveal_result',
+  'open_folder',
   'save_poster',
   'library_health',
   'rescan_library',
@@ -68,6 +70,7 @@ export const EVENTS = {
   resultAdded: 'studio://result-added',
   characterAdded: 'studio://character-added',
   keyRejected: 'studio://key-rejected',
+  libraryDamaged: 'studio://library-damaged',
 } as const;
 
 /** The app's surface: one function per command, one subscription per event. */
@@ -152,6 +155,11 @@ export interface Api {
   /** Shows the file in the file manager. */
   revealResult(args: { id: number }): Promise<null>;
   /**
+   * Opens one of the app's own folders in the file manager: the log folder (to send the
+   * logs) or the library. Only these two: the window never names a path.
+   */
+  openFolder(args: { which: Folder }): Promise<null>;
+  /**
    * `image`: base64 of a PNG/JPEG the window captured from the video (when Kie gave no
    * first frame).
    */
@@ -174,6 +182,11 @@ export interface Api {
   onCharacterAdded(cb: (payload: Character) => void): Unsubscribe;
   /** Kie refused the key while polling: ask for a new one. */
   onKeyRejected(cb: (payload: null) => void): Unsubscribe;
+  /**
+   * The library's database was found damaged after it opened: ask `get_app_info`
+   * again (its `library_problem` says what, and `repair_library` is the way out).
+   */
+  onLibraryDamaged(cb: (payload: string) => void): Unsubscribe;
 }
 
 /** The surface over a transport (Tauri's IPC in the app, HTTP in a browser). */
@@ -208,6 +221,7 @@ export function createApi(t: Transport): Api {
     deleteResult: (args) => t.invoke('delete_result', { id: args.id }) as Promise<ResultRow>,
     exportResult: (args) => t.invoke('export_result', { id: args.id }) as Promise<Exported | null>,
     revealResult: (args) => t.invoke('reveal_result', { id: args.id }) as Promise<null>,
+    openFolder: (args) => t.invoke('open_folder', { which: args.which }) as Promise<null>,
     savePoster: (args) => t.invoke('save_poster', { id: args.id, image: args.image }) as Promise<ResultRow>,
     libraryHealth: () => t.invoke('library_health', {}) as Promise<Health>,
     rescanLibrary: () => t.invoke('rescan_library', {}) as Promise<Rescan>,
@@ -216,5 +230,6 @@ export function createApi(t: Transport): Api {
     onResultAdded: (cb) => t.listen<ResultRow>(EVENTS.resultAdded, cb),
     onCharacterAdded: (cb) => t.listen<Character>(EVENTS.characterAdded, cb),
     onKeyRejected: (cb) => t.listen<null>(EVENTS.keyRejected, cb),
+    onLibraryDamaged: (cb) => t.listen<string>(EVENTS.libraryDamaged, cb),
   };
 }

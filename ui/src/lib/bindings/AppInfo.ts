@@ -13,6 +13,11 @@ export type AppInfo = { version: string,
  */
 ready: boolean, demo: boolean, library_path: string, 
 /**
+ * Where the log files and crash notes are (`studio::logs`), for the user to send;
+ * `None` when this computer has no such folder.
+ */
+log_dir: string | null, 
+/**
  * Where videos and posters load from: `{media_base}/{result.path}` and
  * `{media_base}/{result.poster_path}` (loopback HTTP with a token: WebKitGTK cannot play
  * video from the asset protocol, and loads it on its UI thread). `None` until a library

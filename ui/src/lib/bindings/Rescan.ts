@@ -14,6 +14,10 @@ relinked: Array<string>,
  */
 found: Array<string>, 
 /**
+ * Thumbnails of posters made again (missing, broken, or not made yet).
+ */
+thumbs: number, 
+/**
  * What is still wrong after the rescan (shown to the user, never dropped).
  */
 health: Health, };

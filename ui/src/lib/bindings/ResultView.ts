@@ -14,7 +14,13 @@ prompt: string | null, task_status: TaskStatus, credits_estimated: number | null
 /**
  * Which result of the task; 1000 and up: the HD copy (Veo's 1080p) of result `idx - 1000`.
  */
-idx: number, kind: ResultKind, path: string | null, size: number | null, sha256: string | null, poster_path: string | null, favourite: boolean, notes: string | null, 
+idx: number, kind: ResultKind, path: string | null, size: number | null, sha256: string | null, poster_path: string | null, 
+/**
+ * What the gallery grid shows for the poster: a tile-sized copy under `thumbs/`
+ * (thumbs.rs), or the poster itself when none could be made from it; `None` until
+ * made (the grid shows the poster meanwhile). The detail view keeps the poster.
+ */
+thumb_path: string | null, favourite: boolean, notes: string | null, 
 /**
  * A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
  */

@@ -3,4 +3,4 @@ import type { Character } from "./Character";
 import type { ResultRow } from "./ResultRow";
 import type { Task } from "./Task";
 
-export type StudioEvent = { "type": "task_changed", task: Task, } | { "type": "download_progress", task_id: number, idx: number, done: number, total: number | null, } | { "type": "result_added", result: ResultRow, } | { "type": "character_added", character: Character, } | { "type": "key_rejected" };
+export type StudioEvent = { "type": "task_changed", task: Task, } | { "type": "download_progress", task_id: number, idx: number, done: number, total: number | null, } | { "type": "result_added", result: ResultRow, } | { "type": "character_added", character: Character, } | { "type": "key_rejected" } | { "type": "library_damaged", message: string, };

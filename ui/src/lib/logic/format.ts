@@ -66,10 +66,15 @@ export function libraryFile(libraryPath: string, rel: string): string {
 }
 
 /** A day, with the year only when it is not this year: "Mar 4" / "Mar 4, 2025". */
+// Made once: `toLocaleDateString` with options builds a formatter on every call, which the
+// gallery paid for every tile that scrolled into view.
+const DAY = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
+const DAY_YEAR = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric' });
+
 export function formatDay(ms: number, now = Date.now()): string {
   const d = new Date(ms);
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return d.toLocaleDateString('en-US', sameYear ? { month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric', year: 'numeric' });
+  return (sameYear ? DAY : DAY_YEAR).format(d);
 }
 
 /** A moment in full: "Mar 4, 2026, 14:05". */

@@ -5,6 +5,7 @@
 
 import type { Health } from '../bindings/Health';
 import type { Rescan } from '../bindings/Rescan';
+import type { ResultCursor } from '../bindings/ResultCursor';
 import type { ResultRow } from '../bindings/ResultRow';
 import type { ResultView } from '../bindings/ResultView';
 import { plainErrorText, toApiError } from '../logic/errors';
@@ -13,6 +14,11 @@ import { captureFrame } from '../logic/posterCapture';
 import { PosterQueue } from '../logic/posterQueue';
 import { PAGE_SIZE } from '../logic/virtualGrid';
 import type { Studio } from './studio.svelte';
+
+/** The gallery's health check waits this long after it opens. */
+export const HEALTH_DELAY_MS = 1500;
+/** And runs again on opening only after this long. */
+export const HEALTH_EVERY_MS = 5 * 60_000;
 
 export class Gallery {
   private readonly studio: Studio;
@@ -48,8 +54,14 @@ export class Gallery {
   readonly posters: PosterQueue;
 
   private fresh = new Map<number, number>();
+  /** Where each page ended (its `next`), by the generation it was fetched in: the page after
+   * it is asked for from there, straight off the core's index, however deep. */
+  private nexts = new Map<number, { gen: number; cursor: ResultCursor | null }>();
   private inflight = new Map<number, number>();
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private healthTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last health check started (ms since the epoch). */
+  private healthAt: number | null = null;
 
   constructor(studio: Studio, pageSize = PAGE_SIZE) {
     this.studio = studio;
@@ -78,6 +90,7 @@ export class Gallery {
     this.generation++;
     this.fresh.clear();
     this.inflight.clear();
+    this.nexts.clear();
     if (!keep) {
       this.pages = {};
       this.total = null;
@@ -107,9 +120,16 @@ export class Gallery {
   private async fetchPage(p: number, gen: number): Promise<void> {
     this.inflight.set(p, gen);
     try {
-      const page = await this.studio.api.listResults({ query: toResultQuery(this.filters, p * this.pageSize, this.pageSize) });
+      const query = toResultQuery(this.filters, p * this.pageSize, this.pageSize);
+      const before = this.nexts.get(p - 1);
+      if (before && before.gen === gen && before.cursor) {
+        query.after = before.cursor;
+        query.offset = 0;
+      }
+      const page = await this.studio.api.listResults({ query });
       if (gen !== this.generation) return;
       this.fresh.set(p, gen);
+      this.nexts.set(p, { gen, cursor: page.next });
       this.pages = { ...this.pages, [p]: page.items };
       this.total = Number(page.total);
       this.error = null;
@@ -223,7 +243,20 @@ export class Gallery {
 
   // ---- library health ----
 
+  /**
+   * The check the gallery runs when it opens: after the first screen is up, and not again
+   * within HEALTH_EVERY_MS (it reads an entry per file, which at 100,000 videos is real work).
+   */
+  checkHealthSoon(delayMs = HEALTH_DELAY_MS): void {
+    if (this.healthTimer || (this.healthAt !== null && Date.now() - this.healthAt < HEALTH_EVERY_MS)) return;
+    this.healthTimer = setTimeout(() => {
+      this.healthTimer = null;
+      void this.checkHealth();
+    }, delayMs);
+  }
+
   async checkHealth(): Promise<void> {
+    this.healthAt = Date.now();
     try {
       const h = await this.studio.api.libraryHealth();
       this.setHealth(h);
@@ -292,9 +325,13 @@ export class Gallery {
     this.generation++;
     this.fresh.clear();
     this.inflight.clear();
+    this.nexts.clear();
     this.scrollTop = 0;
     this.missing = {};
     this.health = null;
+    this.healthAt = null;
+    if (this.healthTimer) clearTimeout(this.healthTimer);
+    this.healthTimer = null;
     this.rescan = null;
     this.openIndex = null;
     this.openId = null;
@@ -304,5 +341,6 @@ export class Gallery {
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.healthTimer) clearTimeout(this.healthTimer);
   }
 }

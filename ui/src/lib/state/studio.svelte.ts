@@ -311,6 +311,9 @@ export class Studio {
       b.onKeyRejected(() => {
         this.keyRejected = true;
       }),
+      // The check after opening found the database damaged: the library was closed, and
+      // the app's info now says why (the window shows the way to repair it).
+      b.onLibraryDamaged(() => void this.init()),
       b.onProgress((e) => this.progress(e)),
     );
     this.ticker = setInterval(() => {
