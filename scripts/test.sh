@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting, lints, the Rust
-# tests (with a real Secret Service), the UI's type check and tests, and the end-to-end
-# tests of the real window. CI runs exactly this (.ci/run). (The package test,
-# scripts/package-test.sh, is not in it yet: see docs/packaging.md.)
+# tests (with a real Secret Service), the UI's type check and tests, the end-to-end tests
+# of the real window, and last the package itself (built, installed with apt, run, removed:
+# scripts/package-test.sh). CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -33,6 +33,8 @@ cargo build -p studio-server --features test-hooks --locked
 echo "== end-to-end tests of the real window"
 ./scripts/e2e.sh
 
+echo "== the package: built, installed with apt, run in the real window, removed"
+./scripts/package-test.sh
 
 # One closing line for every runner above (cargo's and vitest's counts added up).
 sum() { sed 's/\x1b\[[0-9;]*m//g' "$LOG" | grep -oE "$1" | grep -oE "[0-9]+ $2" | awk '{s+=$1} END {print s+0}' || true; }

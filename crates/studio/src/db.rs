@@ -267,6 +267,11 @@ const MIGRATIONS: &[&str] = &[
     -- The results still waiting for a thumbnail (thumbs::backfill), found without a scan.
     CREATE INDEX results_thumb_todo ON results(id) WHERE thumb_path IS NULL AND poster_path IS NOT NULL;
     "#,
+    r#"
+    -- The scheduler asks several times a second for successes whose files are not all in
+    -- (tasks::due): found without reading every finished task (issue 11).
+    CREATE INDEX tasks_to_fetch ON tasks(status, downloads_done);
+    "#,
 ];
 
 /// The schema version this binary writes and understands.

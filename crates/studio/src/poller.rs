@@ -111,8 +111,12 @@ impl<'a> Poller<'a> {
                 if !ready {
                     continue;
                 }
-                // Gone since (deleted by the user): nothing to do.
+                // Read again: a poll that ended since the list was read has rescheduled its
+                // task (and a deleted task is gone).
                 let Ok(task) = tasks::get(studio.db(), id) else { continue };
+                if task.next_poll_at.is_some_and(|at| at > now) {
+                    continue;
+                }
                 match task.status {
                     TaskStatus::Succeeded => {
                         busy.mark(task.id, true);

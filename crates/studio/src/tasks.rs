@@ -672,19 +672,19 @@ pub fn unfinished(db: &Db) -> Result<Vec<Task>, StoreError> {
     })
 }
 
+const DUE: &str = "SELECT id, status FROM tasks
+     WHERE ((status = 'running' AND kie_task_id IS NOT NULL AND stale = 0)
+        OR (status = 'succeeded' AND downloads_done = 0))
+       AND (next_poll_at IS NULL OR next_poll_at <= ?1)
+     ORDER BY coalesce(next_poll_at, 0), id";
+
 /// The [`unfinished`] tasks due at `now_ms` (never scheduled, or scheduled for then or
 /// before), as (id, status), the longest overdue first, so that when there is more to ask
 /// than Kie's budget allows, every task still gets its turn. Cheap: no row is decoded (the
 /// scheduler asks several times a second).
 pub fn due(db: &Db, now_ms: i64) -> Result<Vec<(i64, TaskStatus)>, StoreError> {
     db.with(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT id, status FROM tasks
-             WHERE ((status = 'running' AND kie_task_id IS NOT NULL AND stale = 0)
-                OR (status = 'succeeded' AND downloads_done = 0))
-               AND (next_poll_at IS NULL OR next_poll_at <= ?1)
-             ORDER BY coalesce(next_poll_at, 0), id",
-        )?;
+        let mut st = c.prepare_cached(DUE)?;
         let rows = st.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     })
@@ -757,6 +757,20 @@ pub(crate) mod tests {
         mark_failed(&db, t.id, None, None, None, 300).unwrap();
         let ended = record_poll(&db, t.id, "generating", Some(50.0), 10_000, 400).unwrap();
         assert_eq!((ended.status, ended.next_poll_at, ended.progress), (TaskStatus::Failed, None, Some(40.0)));
+    }
+
+    #[test]
+    fn due_tasks_are_found_without_reading_every_finished_one() {
+        let db = Db::open_in_memory().unwrap();
+        let plan: Vec<String> = db
+            .with(|c| {
+                let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {DUE}"))?;
+                let rows = st.query_map([0], |r| r.get(3))?.collect::<Result<Vec<String>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("tasks_to_fetch (status=? AND downloads_done=?)")), "{plan:?}");
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
     }
 
     #[test]

@@ -68,4 +68,11 @@ async fn every_task_gets_its_turn_when_the_budget_is_short() {
     assert!(counts.iter().all(|n| *n >= 2), "polls per task, in id order: {counts:?}");
     let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
     assert!(max - min <= 3, "turns are shared evenly: {counts:?}");
+    // And none is asked again before its interval: a poll that ended while the scheduler was
+    // going through its list has rescheduled its task.
+    for id in &ids {
+        for w in seen[id].windows(2) {
+            assert!(w[1] - w[0] >= Duration::from_millis(90), "{id} polled twice within {:?}", w[1] - w[0]);
+        }
+    }
 }

@@ -41,7 +41,7 @@ const RSS_EVERY: Duration = Duration::from_millis(20);
 pub struct DownloadFigures {
     /// The result's size.
     pub bytes: u64,
-    /// Runs of each (curl, then the app); the figures are medians.
+    /// Runs of each (curl and the app, taking turns to go first); the figures are medians.
     pub runs: usize,
     /// curl writing the same bytes to a file in the same folder (no sync), MiB/s.
     pub curl_mib_s: f64,
@@ -309,8 +309,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// The 1 GiB download: curl then the app, `runs` times, on one simulator, into one
-/// temporary folder. Speeds are medians; the ratio is the median of each run's (curl and the
+/// The 1 GiB download: curl and the app, `runs` times (taking turns to go first), on one
+/// simulator, into one temporary folder. Speeds are medians; the ratio is the median of each run's (curl and the
 /// app side by side, under the same load); the memory growth is the largest.
 pub async fn download(opts: &DownloadOptions) -> Result<DownloadFigures, String> {
     let kie_bin = program(&opts.bin_dir, "kie")?;
@@ -327,9 +327,15 @@ pub async fn download(opts: &DownloadOptions) -> Result<DownloadFigures, String>
     let url = format!("{}/files/synthetic/{}.mp4", sim.base_url(), opts.bytes);
     let (mut curl, mut synced, mut app, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut growth, mut before_kib) = (0u64, 0u64);
-    for _ in 0..opts.runs.max(1) {
-        let (took, sync) = curl_once(&url, dir.path(), opts.bytes).await?;
-        let (app_took, before, peak) = app_once(&sim, &kie_bin, dir.path(), opts.bytes).await?;
+    for run in 0..opts.runs.max(1) {
+        // Each goes first every other run: neither gains from what the other left behind.
+        let ((took, sync), (app_took, before, peak)) = if run % 2 == 0 {
+            let c = curl_once(&url, dir.path(), opts.bytes).await?;
+            (c, app_once(&sim, &kie_bin, dir.path(), opts.bytes).await?)
+        } else {
+            let a = app_once(&sim, &kie_bin, dir.path(), opts.bytes).await?;
+            (curl_once(&url, dir.path(), opts.bytes).await?, a)
+        };
         let (c, a) = (mib_s(opts.bytes, took), mib_s(opts.bytes, app_took));
         curl.push(c);
         synced.push(mib_s(opts.bytes, took + sync));
@@ -417,7 +423,7 @@ fn busiest_second(times: &[Instant]) -> u32 {
     best as u32
 }
 
-/// The intervals between polls of each task against the documented cadence. `rounds_ms`:
+/// The intervals between polls of each task against the documented cadence. `round_ms`:
 /// how long the shared budget needs to ask about every task once.
 fn cadence(
     queries: &HashMap<String, Vec<Instant>>,

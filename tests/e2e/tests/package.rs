@@ -20,6 +20,11 @@ const VIDEO_STATE: &str = "const v = document.querySelector('[data-testid=\"deta
               paused: v.paused, ended: v.ended, muted: v.muted, error: v.error ? v.error.code : null, \
               frames: q ? q.totalVideoFrames : null };";
 
+/// The first result tile's test id (`result-<id>`), or `null`.
+const FIRST_TILE: &str = "const t = [...document.querySelectorAll('[data-testid^=\"result-\"]')] \
+     .find((e) => /^result-[0-9]+$/.test(e.getAttribute('data-testid'))); \
+     return t ? t.getAttribute('data-testid') : null;";
+
 /// Decodes an MP4's sound (the array of its bytes) with the web view's own decoders (Web
 /// Audio's `decodeAudioData`: GStreamer underneath, as for `<video>`): its length in seconds
 /// and its loudest sample, or the error.
@@ -46,7 +51,7 @@ fn find_mp4(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Every log line the app wrote to `dir`.
-fn logs(dir: &std::path::Path) -> String {
+fn logs(dir: &Path) -> String {
     let mut text = String::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
@@ -85,16 +90,15 @@ async fn the_installed_app_runs_the_demo_to_a_video_that_plays() {
 
     app.click("nav-gallery").await;
     app.el("gallery").await;
-    let first = app
-        .client
-        .execute(
-            "const t = document.querySelector('[data-testid^=\"result-\"]'); \
-             return t ? t.getAttribute('data-testid') : null;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let tile = first.as_str().expect("a result tile in the demo's gallery").to_string();
+    // The gallery fills in after it opens.
+    let mut tile = None;
+    let start = std::time::Instant::now();
+    while tile.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no result tile in the demo's gallery");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        tile = app.client.execute(FIRST_TILE, vec![]).await.unwrap().as_str().map(str::to_string);
+    }
+    let tile = tile.unwrap();
     app.click(&tile).await;
     app.el("detail").await;
 

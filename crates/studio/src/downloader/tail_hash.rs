@@ -1,8 +1,9 @@
 //! [`TailHash`]: the sha256 of a download computed while it is written (issue 11). A
 //! blocking thread reads the partial file just behind the writer (from the page cache), so
 //! the hash is ready when the last byte lands instead of costing a second read of the whole
-//! file after it (a 1 GiB video: a second or more). It also flushes what it has read to disk
-//! every [`SYNC_EVERY`], so the sync before the rename finds little left to write.
+//! file after it (a 1 GiB video: a second or more). A second thread flushes the file to disk
+//! every [`SYNC_EVERY`] read meanwhile (without holding up the hashing), so the sync before
+//! the rename finds little left to write.
 //!
 //! Only valid while the file grows by appends from where it stood when the hasher started:
 //! the caller asks for the hash only then, and hashes the file afterwards otherwise.
@@ -10,6 +11,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -90,9 +92,28 @@ impl Drop for TailHash {
     }
 }
 
+/// A thread that syncs `file` to disk each time it is asked (asks made while it is at it are
+/// dropped), until the sender goes. `None` if it cannot be had: then nothing is flushed early.
+fn flusher(file: &File) -> Option<SyncSender<()>> {
+    let file = file.try_clone().ok()?;
+    let (tx, rx) = sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("download-flush".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                // Best effort (a read-only handle cannot flush on every system): the final
+                // sync does what this does not.
+                let _ = file.sync_data();
+            }
+        })
+        .ok()?;
+    Some(tx)
+}
+
 /// Reads `path` to its end again and again until told where it ends. Blocking.
 fn hash_behind(path: &std::path::Path, shared: &Shared) -> std::io::Result<Option<(u64, String)>> {
     let mut f = File::open(path)?;
+    let flush = flusher(&f);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let (mut at, mut synced) = (0u64, 0u64);
@@ -103,9 +124,9 @@ fn hash_behind(path: &std::path::Path, shared: &Shared) -> std::io::Result<Optio
             hasher.update(&buf[..n]);
             at += n as u64;
             if at - synced >= SYNC_EVERY {
-                // Best effort (a read-only handle cannot flush on every system): the final
-                // sync does what this does not.
-                let _ = f.sync_data();
+                if let Some(flush) = &flush {
+                    let _ = flush.try_send(());
+                }
                 synced = at;
             }
             continue;
