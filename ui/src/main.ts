@@ -5,7 +5,7 @@ import { inTauri, pickApi } from './lib/api';
 import { SCREENS, type Screen } from './lib/state/studio.svelte';
 
 // In a plain browser (talking to the browser server: `?server=…&token=…`) the address may
-// also set the scene: ?screen=create|gallery|characters|settings, ?model=<model id>.
+// also set the scene: ?screen=create|gallery|characters|spend|settings, ?model=<model id>.
 const params = new URLSearchParams(window.location.search);
 const screen = params.get('screen');
 const initial = inTauri()

@@ -24,6 +24,7 @@ describe('filters to query', () => {
         from: '2026-03-01',
         to: '2026-03-31',
         sort: 'cost-asc',
+        batch: null,
       },
       0,
       120,

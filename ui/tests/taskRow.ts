@@ -25,6 +25,7 @@ export function taskRow(patch: Partial<Task> = {}): Task {
     next_poll_at: null,
     poll_errors: 0,
     demo: false,
+    batch_id: null,
     is_final: false,
     actions: ['cancel'],
     ...patch,

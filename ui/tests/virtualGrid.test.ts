@@ -1,7 +1,7 @@
 // The virtual grid's arithmetic: columns and tile sizes by width, what is in the DOM for a
 // scroll position (with overscan), and which pages that needs.
 import { describe, expect, it } from 'vitest';
-import { gridHeight, gridLayout, pagesFor, rowCount, scrollToShow, visibleRange } from '../src/lib/logic/virtualGrid';
+import { gridHeight, gridKeyMove, gridLayout, pagesFor, rowCount, scrollToShow, visibleRange } from '../src/lib/logic/virtualGrid';
 
 describe('grid layout', () => {
   it('fits as many columns of at least the minimum width as there is room for', () => {
@@ -88,5 +88,55 @@ describe('scrolling to a result', () => {
     expect(scrollToShow(40, 0, 400, l)).toBe(1000 + 90 - 400);
     // Row 1 is above.
     expect(scrollToShow(4, 500, 400, l)).toBe(100);
+  });
+});
+
+describe('moving through the grid with the keyboard', () => {
+  // 10 results in 4 columns:  0 1 2 3 / 4 5 6 7 / 8 9
+  const move = (i: number, key: string) => gridKeyMove(i, key, 4, 10);
+
+  it('steps left and right across rows, and stops at the ends', () => {
+    expect(move(1, 'ArrowRight')).toBe(2);
+    expect(move(3, 'ArrowRight')).toBe(4);
+    expect(move(4, 'ArrowLeft')).toBe(3);
+    expect(move(0, 'ArrowLeft')).toBeNull();
+    expect(move(9, 'ArrowRight')).toBeNull();
+  });
+
+  it('moves a whole row up and down by the columns', () => {
+    expect(move(1, 'ArrowDown')).toBe(5);
+    expect(move(5, 'ArrowUp')).toBe(1);
+    expect(move(2, 'ArrowUp')).toBeNull();
+    expect(move(9, 'ArrowDown')).toBeNull();
+    expect(move(8, 'ArrowDown')).toBeNull();
+  });
+
+  it('lands on the last tile of a shorter last row', () => {
+    expect(move(6, 'ArrowDown')).toBe(9);
+    expect(move(7, 'ArrowDown')).toBe(9);
+    expect(move(5, 'ArrowDown')).toBe(9);
+    expect(move(4, 'ArrowDown')).toBe(8);
+  });
+
+  it('goes to the first and the last result with Home and End', () => {
+    expect(move(6, 'Home')).toBe(0);
+    expect(move(6, 'End')).toBe(9);
+    expect(move(0, 'Home')).toBeNull();
+    expect(move(9, 'End')).toBeNull();
+  });
+
+  it('ignores other keys, an empty grid and an index outside it', () => {
+    expect(move(3, 'Enter')).toBeNull();
+    expect(move(3, ' ')).toBeNull();
+    expect(gridKeyMove(0, 'ArrowRight', 4, 0)).toBeNull();
+    expect(gridKeyMove(12, 'ArrowLeft', 4, 10)).toBeNull();
+  });
+
+  it('works in one column and follows the layout as the window changes', () => {
+    expect(gridKeyMove(2, 'ArrowDown', 1, 5)).toBe(3);
+    expect(gridKeyMove(2, 'ArrowRight', 1, 5)).toBe(3);
+    expect(gridKeyMove(2, 'ArrowDown', 8, 100)).toBe(10);
+    expect(gridKeyMove(10, 'ArrowUp', 8, 100)).toBe(2);
+    expect(gridKeyMove(0, 'ArrowDown', 0, 5)).toBe(1);
   });
 });

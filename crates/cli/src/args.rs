@@ -41,9 +41,17 @@ pub enum Command {
     /// (--image_urls a.png --image_urls b.png). A local file (a path, or file://) given for a
     /// link that takes one (pictures, clips, sounds: see `kie models <model>`) is checked by
     /// its bytes against the field's limits, kept in the library and uploaded first, as the
-    /// app does.
+    /// app does. `--preset NAME` starts from a saved preset's values (see `kie presets`):
+    /// the fields given override them, and the model is the preset's unless given.
     Generate {
-        model: String,
+        /// The model (optional with --preset: the preset's).
+        // Takes a leading `--field` too (clap would refuse it): `generate::run` puts it back
+        // among the fields, so `kie generate --preset p --prompt x` works.
+        #[arg(allow_hyphen_values = true)]
+        model: Option<String>,
+        /// Start from this preset's values.
+        #[arg(long, value_name = "NAME")]
+        preset: Option<String>,
         /// Wait, showing progress, until the result is in the library.
         #[arg(long)]
         wait: bool,
@@ -110,13 +118,64 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Presets: a form's values under a name (shared with the app), to start from with
+    /// `kie generate --preset NAME`. Without an action, lists them.
+    Presets {
+        #[command(subcommand)]
+        action: Option<PresetAction>,
+    },
     /// Your @handles.
     Characters {
         #[command(subcommand)]
         action: CharacterAction,
     },
+    /// Many videos from one list: `kie batch prompts.txt --model sora-2-text-to-video
+    /// --n_frames 15 --max-credits 200 --wait`. The list: one prompt per line (any file), CSV
+    /// with a header naming the fields (.csv), or one JSON object per line (.jsonl); `-` reads
+    /// standard input. The fields given here are every item's start; a local file (a picture
+    /// path in a CSV column) is checked and uploaded. The whole list is checked before anything
+    /// is sent (every problem named with its line). Items are sent in order within Kie's
+    /// limits and stop before the cap (default: the batch's estimate) or your balance would be
+    /// passed. Without --wait it returns once every item is sent; a batch stopped midway
+    /// (Ctrl-C, a crash) continues with `kie resume` or the app, never sending an item twice.
+    Batch {
+        /// The list's file, or `-` for standard input.
+        file: PathBuf,
+        #[arg(long)]
+        model: Option<String>,
+        /// Stop before the batch would spend more than this many credits.
+        #[arg(long, value_name = "N")]
+        max_credits: Option<f64>,
+        /// How the list is written: lines, csv or jsonl (default: by the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// A name for the batch (default: what it is).
+        #[arg(long)]
+        name: Option<String>,
+        /// Check the list and show the total; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Wait, showing progress, until every result is in the library.
+        #[arg(long)]
+        wait: bool,
+        /// Every item's fields, as --<field> <value> pairs.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "--FIELD VALUE")]
+        fields: Vec<String>,
+    },
+    /// Your batches, newest first; pause, resume or cancel one.
+    Batches {
+        #[command(subcommand)]
+        action: Option<BatchAction>,
+    },
     /// Poll and download everything unfinished, then exit.
     Resume,
+    /// Credits spent per day and per model over the last days, with the total: Kie's own
+    /// figures, and estimates (marked *) where Kie gave none, as for tasks still running.
+    Spend {
+        /// How many days back, today included (1–366).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
     /// Show the library folder, or choose another one (kept in ~/.config/kie-studio/config.json,
     /// shared with the app; KIE_STUDIO_LIBRARY still wins). `--default` goes back to the default.
     Library {
@@ -125,6 +184,21 @@ pub enum Command {
         #[arg(long, conflicts_with = "dir")]
         default: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BatchAction {
+    /// Send nothing more until resumed.
+    Pause { id: i64 },
+    /// Send the rest (also after a stop at the cap or the balance: checked again first).
+    Resume {
+        id: i64,
+        /// Wait until every result is in the library.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Drop the items not yet sent (those sent go on).
+    Cancel { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,6 +216,23 @@ pub enum KeyAction {
     Status,
     /// Remove the key from the keyring.
     Delete,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PresetAction {
+    /// Every preset, by name.
+    List,
+    /// Save the values given under NAME for MODEL (replacing a preset of that name). A preset
+    /// may be half a form; local files stay paths, uploaded when the preset is used.
+    Save {
+        name: String,
+        model: String,
+        /// The model's fields, as --<field> <value> pairs.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "--FIELD VALUE")]
+        fields: Vec<String>,
+    },
+    /// Delete the preset of this name (in any case).
+    Delete { name: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,15 +14,44 @@ use crate::fields;
 use crate::open::{self, Need};
 use crate::output::{print_task, Out};
 use crate::polling;
+use crate::presets;
 
-pub async fn run(app: &App, out: &Out, model: &str, wait: bool, fields: &[String]) -> Result<i32, StudioError> {
+pub async fn run(
+    app: &App,
+    out: &Out,
+    model: Option<&str>,
+    preset: Option<&str>,
+    wait: bool,
+    fields: &[String],
+) -> Result<i32, StudioError> {
+    // With no model before them (`--preset p --prompt x`), clap took the first field for it.
+    let (model, fields) = match model {
+        Some(m) if m.starts_with('-') => (None, [&[m.to_string()], fields].concat()),
+        m => (m, fields.to_vec()),
+    };
     // Flags may come after the fields (`--prompt x --wait`): take them out first.
     let wait = wait || fields.iter().any(|f| f == "--wait");
     let out = &Out { json: out.json || fields.iter().any(|f| f == "--json") };
-    let fields: Vec<String> = fields.iter().filter(|f| *f != "--wait" && *f != "--json").cloned().collect();
+    let fields: Vec<String> = fields.into_iter().filter(|f| f != "--wait" && f != "--json").collect();
+    let (preset, fields) = presets::take_flag(preset, fields)?;
+    let no_model = || {
+        StudioError::invalid(
+            "model",
+            "required",
+            "Name a model (`kie generate MODEL --FIELD VALUE ...`; see `kie models`) or a preset (--preset NAME).",
+        )
+    };
+    // Said before the library opens, so before any key is asked for.
+    if model.is_none() && preset.is_none() {
+        return Err(no_model());
+    }
     let studio = open::library(app, Need::Key).await?;
-    let input = fields::parse(app, &studio, model, &fields).await?;
-    submit(app, &studio, out, model, input, wait).await
+    let (model, input) = match (&preset, model) {
+        (Some(name), model) => presets::start_from(app, &studio, name, model, &fields).await?,
+        (None, Some(model)) => (model.to_string(), fields::parse(app, &studio, model, &fields).await?),
+        (None, None) => return Err(no_model()),
+    };
+    submit(app, &studio, out, &model, input, wait).await
 }
 
 /// Sends one task (as the app does) and reports it; with `wait`, polls until it is over

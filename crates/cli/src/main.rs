@@ -9,6 +9,7 @@
 
 mod actions;
 mod args;
+mod batch;
 mod characters;
 mod exit;
 mod fields;
@@ -19,6 +20,8 @@ mod models;
 mod open;
 mod output;
 mod polling;
+mod presets;
+mod spend;
 mod tasks;
 
 use std::ffi::OsString;
@@ -68,7 +71,9 @@ async fn dispatch(cli: &Cli, out: &Out) -> Result<i32, StudioError> {
         Command::Library { dir, default } => library_dir::run(out, dir.as_deref(), *default),
         Command::Key { action } => key::run(&open::app(cli)?, out, action).await,
         Command::Models { model } => models::run(&open::app(cli)?, out, model.as_deref()).await,
-        Command::Generate { model, wait, fields } => generate::run(&open::app(cli)?, out, model, *wait, fields).await,
+        Command::Generate { model, preset, wait, fields } => {
+            generate::run(&open::app(cli)?, out, model.as_deref(), preset.as_deref(), *wait, fields).await
+        }
         Command::Status { task } => tasks::status(&open::app(cli)?, out, task).await,
         Command::List { search, limit } => tasks::list(&open::app(cli)?, out, search.clone(), *limit).await,
         Command::Tasks { state, limit } => actions::list(&open::app(cli)?, out, state.as_deref(), *limit).await,
@@ -77,6 +82,22 @@ async fn dispatch(cli: &Cli, out: &Out) -> Result<i32, StudioError> {
         Command::Cancel { task } => actions::cancel(&open::app(cli)?, out, task).await,
         Command::Resubmit { task, yes, wait } => actions::resubmit(&open::app(cli)?, out, task, *yes, *wait).await,
         Command::Characters { action } => characters::run(&open::app(cli)?, out, action).await,
+        Command::Presets { action } => presets::run(&open::app(cli)?, out, action.as_ref()).await,
+        Command::Batch { file, model, max_credits, format, name, dry_run, wait, fields } => {
+            let a = batch::BatchArgs {
+                file,
+                model: model.as_deref(),
+                max_credits: *max_credits,
+                format: format.as_deref(),
+                name: name.as_deref(),
+                dry_run: *dry_run,
+                wait: *wait,
+                fields,
+            };
+            batch::run(&open::app(cli)?, out, a).await
+        }
+        Command::Batches { action } => batch::batches(&open::app(cli)?, out, action.as_ref()).await,
         Command::Resume => tasks::resume(&open::app(cli)?, out).await,
+        Command::Spend { days } => spend::run(&open::app(cli)?, out, *days).await,
     }
 }

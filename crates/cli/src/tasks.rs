@@ -70,14 +70,22 @@ pub async fn list(app: &App, out: &Out, search: Option<String>, limit: u32) -> R
 pub async fn resume(app: &App, out: &Out) -> Result<i32, StudioError> {
     let studio = open::library(app, Need::Key).await?;
     let before = studio::tasks::unfinished(studio.db())?.len();
+    let batches = studio::batches::list(studio.db(), 1000)?
+        .iter()
+        .filter(|b| b.state == studio::batches::BatchState::Running && b.pending > 0)
+        .count();
     // Only the library's lock holder polls; while Kie Studio is open, it does, and this waits.
     let what = "poll and download what is unfinished";
     polling::drive(app, &studio, out, Until::Idle, "kie resume", what).await?;
     if !out.json && before > 0 {
         eprintln!();
     }
-    out.print(&json!({"resumed": before}), || {
-        format!("Done: {before} unfinished task(s) picked up; nothing left to poll or download.")
+    out.print(&json!({"resumed": before, "batches": batches}), || {
+        let sent = match batches {
+            0 => String::new(),
+            n => format!(" and {n} batch(es) sent to the end"),
+        };
+        format!("Done: {before} unfinished task(s) picked up{sent}; nothing left to poll or download.")
     });
     Ok(exit::OK)
 }

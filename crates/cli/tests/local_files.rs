@@ -15,17 +15,7 @@ use kie_sim::Sim;
 use serde_json::Value;
 
 fn kie(sim: &Sim, lib: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_kie"));
-    c.env("KIE_API_KEY", KEY)
-        .env("KIE_API_BASE", sim.base_url())
-        .env("KIE_UPLOAD_BASE", sim.upload_base_url())
-        .env("KIE_STUDIO_LIBRARY", lib)
-        .env("KIE_STUDIO_POLL_SCALE", "0.01")
-        .env("KIE_STUDIO_KEYRING_SERVICE", "ai.kie.studio.cli-tests")
-        .env_remove("KIE_STUDIO_CATALOGUE")
-        .env_remove("KIE_STUDIO_CRASH_AT")
-        .kill_on_drop(true);
-    c
+    kie_command(sim, lib)
 }
 
 async fn run(mut c: tokio::process::Command, args: &[&str]) -> Output {

@@ -15,17 +15,8 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 fn kie(sim: &Sim, lib: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_kie"));
-    c.env("KIE_API_KEY", KEY)
-        .env("KIE_API_BASE", sim.base_url())
-        .env("KIE_UPLOAD_BASE", sim.upload_base_url())
-        .env("KIE_STUDIO_LIBRARY", lib)
-        .env("KIE_STUDIO_POLL_SCALE", "0.01")
-        .env("KIE_STUDIO_SUBMIT_LEASE_MS", "200")
-        .env("KIE_STUDIO_KEYRING_SERVICE", "ai.kie.studio.cli-tests")
-        .env_remove("KIE_STUDIO_CRASH_AT")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut c = kie_command(sim, lib);
+    c.env("KIE_STUDIO_SUBMIT_LEASE_MS", "200");
     c
 }
 

@@ -521,6 +521,12 @@ impl KieClient {
         self.lock_limits().running()
     }
 
+    /// Every running slot is taken (running tasks and creates in flight): a create now would
+    /// wait for one to free.
+    pub fn slots_full(&self) -> bool {
+        self.lock_limits().slots_full()
+    }
+
     fn lock_limits(&self) -> std::sync::MutexGuard<'_, Limits> {
         // The bookkeeping stays consistent even if a holder panicked.
         self.inner.limits.lock().unwrap_or_else(|e| e.into_inner())

@@ -20,6 +20,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinHandle;
 
 use crate::availability::{self, ModelStatus};
+use crate::batches::{self, Batch, BatchItem, BatchPlan, BatchRequest};
 use crate::characters::{self, Character, NewCharacter};
 use crate::clock::Clock;
 use crate::db::Repaired;
@@ -367,8 +368,46 @@ impl App {
         Ok(Balance { credits, usd: credits_to_usd(credits) })
     }
 
+    pub async fn get_spend(
+        &self,
+        days: u32,
+        utc_offset_minutes: i64,
+    ) -> Result<crate::spend::SpendReport, StudioError> {
+        let studio = self.studio()?;
+        Ok(crate::spend::report(studio.db(), days, utc_offset_minutes, studio.now_ms())?)
+    }
+
     pub async fn submit_task(&self, model: String, input: Map<String, Value>) -> Result<Task, StudioError> {
         self.studio()?.journal().submit(&model, &input).await
+    }
+
+    pub async fn plan_batch(&self, request: BatchRequest) -> Result<BatchPlan, StudioError> {
+        let studio = self.studio()?.clone();
+        crate::studio::blocking("Checking the list", move || batches::plan(studio.catalogue(), &request)).await
+    }
+
+    pub async fn start_batch(&self, request: BatchRequest) -> Result<Batch, StudioError> {
+        self.studio()?.batches().start(&request, &|line: &str| tracing::info!("{line}")).await
+    }
+
+    pub async fn list_batches(&self, limit: u32) -> Result<Vec<Batch>, StudioError> {
+        Ok(batches::list(self.studio()?.db(), limit.clamp(1, MAX_PAGE))?)
+    }
+
+    pub async fn list_batch_items(&self, id: i64) -> Result<Vec<BatchItem>, StudioError> {
+        Ok(batches::items(self.studio()?.db(), id)?)
+    }
+
+    pub async fn pause_batch(&self, id: i64) -> Result<Batch, StudioError> {
+        self.studio()?.batches().pause(id)
+    }
+
+    pub async fn resume_batch(&self, id: i64) -> Result<Batch, StudioError> {
+        self.studio()?.batches().resume(id).await
+    }
+
+    pub async fn cancel_batch(&self, id: i64) -> Result<Batch, StudioError> {
+        self.studio()?.batches().cancel(id)
     }
 
     pub async fn list_tasks(&self, limit: u32) -> Result<Vec<Task>, StudioError> {
@@ -608,6 +647,24 @@ impl App {
             let _ = self.open_with_saved_key().await;
         }
         Ok(repaired)
+    }
+
+    pub async fn list_presets(&self) -> Result<Vec<crate::presets::Preset>, StudioError> {
+        Ok(crate::presets::list(self.studio()?.db())?)
+    }
+
+    pub async fn save_preset(
+        &self,
+        name: String,
+        model: String,
+        input: Map<String, Value>,
+    ) -> Result<crate::presets::Preset, StudioError> {
+        let studio = self.studio()?;
+        crate::presets::save(studio.db(), studio.catalogue(), &name, &model, &input, studio.now_ms())
+    }
+
+    pub async fn delete_preset(&self, id: i64) -> Result<crate::presets::Preset, StudioError> {
+        Ok(crate::presets::delete(self.studio()?.db(), id)?)
     }
 }
 

@@ -272,6 +272,63 @@ const MIGRATIONS: &[&str] = &[
     -- (tasks::due): found without reading every finished task (issue 11).
     CREATE INDEX tasks_to_fetch ON tasks(status, downloads_done);
     "#,
+    r#"
+    -- Image results get a thumb of the image itself (thumbs::source_of): the backfill's
+    -- partial index now holds them too (the same condition as thumbs::TODO).
+    DROP INDEX results_thumb_todo;
+    CREATE INDEX results_thumb_todo ON results(id)
+      WHERE thumb_path IS NULL AND (poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL));
+    "#,
+    r#"
+    -- Batches (batches.rs): a list of inputs sent one by one, in order, within a credit cap.
+    -- An item is `sent` in the same transaction that writes its task down (before the create
+    -- leaves), so a batch continued after a crash never sends an item twice.
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('variations', 'lines', 'csv', 'jsonl')),
+        state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'stopped', 'done', 'cancelled')),
+        cap_credits REAL,
+        estimate_credits REAL,
+        stop_code TEXT,
+        stop_message TEXT,
+        -- Kie's balance when the batch started or resumed: later creates must fit what is left.
+        balance REAL,
+        balance_at INTEGER,
+        -- Not before then (Kie could not be reached: the item was surely not sent).
+        retry_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE batch_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        input_json TEXT NOT NULL CHECK (json_valid(input_json)),
+        credits_estimated REAL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'cancelled')),
+        task_id INTEGER UNIQUE REFERENCES tasks(id) ON DELETE SET NULL,
+        sent_at INTEGER,
+        UNIQUE (batch_id, position)
+    );
+    CREATE INDEX batch_items_pending ON batch_items(batch_id, position) WHERE state = 'pending';
+    ALTER TABLE tasks ADD COLUMN batch_id INTEGER REFERENCES batches(id) ON DELETE SET NULL;
+    CREATE INDEX tasks_batch ON tasks(batch_id, created_at) WHERE batch_id IS NOT NULL;
+    "#,
+    r#"
+    -- Presets (presets.rs): a form's values kept under a name, to start a form from. The name
+    -- is unique in any case (saving under a taken name replaces that preset).
+    CREATE TABLE presets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        model TEXT NOT NULL,
+        input_json TEXT NOT NULL CHECK (json_valid(input_json)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this binary writes and understands.

@@ -179,7 +179,8 @@ impl<'a> Downloader<'a> {
                 },
                 studio.now_ms(),
             )?;
-            let row = if poster_landed { self.make_thumb(task, row).await } else { row };
+            // An image is its own poster: its thumb is made from it.
+            let row = if poster_landed || kind == ResultKind::Image { self.make_thumb(task, row).await } else { row };
             studio.emit(StudioEvent::ResultAdded { result: row });
         }
         let t = tasks::mark_downloaded(studio.db(), task.id, studio.now_ms())?;

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::batches::Batch;
 use crate::characters::Character;
 use crate::library::ResultRow;
 use crate::tasks::Task;
@@ -27,6 +28,10 @@ pub enum StudioEvent {
     },
     CharacterAdded {
         character: Character,
+    },
+    /// A batch started, sent an item, or changed state.
+    BatchChanged {
+        batch: Batch,
     },
     /// Kie refused the key while polling: ask the user for a new one.
     KeyRejected,

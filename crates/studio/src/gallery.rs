@@ -292,7 +292,7 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
 fn remake_thumbs(db: &Db, lib: &LibraryPaths) -> Result<u32, StudioError> {
     let mut made = 0;
     for row in all_results(db)? {
-        if row.poster_path.is_none() {
+        if thumbs::source_of(&row).is_none() {
             continue;
         }
         let sound = row

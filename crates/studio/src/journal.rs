@@ -39,6 +39,17 @@ impl<'a> Journal<'a> {
     /// written to the database even after retrying (`KieIdNotRecorded`, naming the Kie id;
     /// the id is then safe in the id log and recorded by the next `recover`).
     pub async fn submit(self, model: &str, input: &Map<String, Value>) -> Result<Task, StudioError> {
+        self.submit_as(model, input, None).await
+    }
+
+    /// [`Journal::submit`] of a batch's item: the item is marked sent in the transaction that
+    /// writes its task down, before the create leaves (`tasks::insert_submitting_for`).
+    pub async fn submit_as(
+        self,
+        model: &str,
+        input: &Map<String, Value>,
+        item: Option<tasks::ItemLink>,
+    ) -> Result<Task, StudioError> {
         let studio = self.studio;
         let normalized = studio.catalogue().validate(model, input).map_err(StudioError::InvalidInput)?;
         let spec = studio.catalogue().model(model).expect("validated, so the model exists");
@@ -48,13 +59,14 @@ impl<'a> Journal<'a> {
         // held by this process, and the create counted in flight from the same moment.
         let owner = studio.config().processes.me();
         let (task, in_flight) = InFlight::register(studio.paths().root(), || {
-            tasks::insert_submitting_owned(
+            tasks::insert_submitting_for(
                 studio.db(),
                 model,
                 &normalized,
                 estimate,
                 studio.config().demo,
                 Some(&owner),
+                item,
                 now,
             )
         })?;

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod availability;
+pub mod batches;
 pub mod characters;
 pub mod clock;
 pub mod config;
@@ -23,11 +24,13 @@ pub mod media_server;
 pub mod paths;
 pub mod payloads;
 pub mod poller;
+pub mod presets;
 pub mod progress;
 pub mod search;
 pub mod session;
 pub mod settings;
 pub mod shared_limits;
+pub mod spend;
 pub mod studio;
 pub mod studio_config;
 pub mod surface;

@@ -156,6 +156,9 @@ pub struct ResultQuery {
     /// same filters and sort). Without it, a deep `offset` is quick too, but a page fetched
     /// by position moves when results are added above it.
     pub after: Option<ResultCursor>,
+    /// Only the results of this batch's tasks (batches.rs).
+    #[serde(default)]
+    pub batch: Option<i64>,
 }
 
 impl Default for ResultQuery {
@@ -174,6 +177,7 @@ impl Default for ResultQuery {
             limit: 100,
             offset: 0,
             after: None,
+            batch: None,
         }
     }
 }

@@ -15,6 +15,9 @@ use crate::events::StudioEvent;
 use crate::studio::Studio;
 use crate::tasks::{self, Task, TaskStatus};
 
+/// The busy-set key of the batch sender (task ids are positive).
+const BATCH_SENDER: i64 = -1;
+
 /// When the scheduler should return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
@@ -24,6 +27,10 @@ pub enum Until {
     Idle,
     /// This task is over: failed, cancelled, outcome unknown, or succeeded with its files in.
     TaskDone(i64),
+    /// This batch sends nothing more on its own (every item sent, or it stopped or paused).
+    BatchSent(i64),
+    /// [`Until::BatchSent`], and every task it sent is over as for [`Until::TaskDone`].
+    BatchDone(i64),
 }
 
 /// The scheduler of one library (from [`Studio::poller`]).
@@ -88,7 +95,9 @@ impl<'a> Poller<'a> {
                 studio.journal().recover()?;
                 last_recover = now;
             }
-            let none_left = until == Until::Idle && !tasks::any_unfinished(studio.db())?;
+            let none_left = until == Until::Idle
+                && !tasks::any_unfinished(studio.db())?
+                && !crate::batches::any_running(studio.db())?;
             if self.should_stop(until, none_left, jobs.is_empty())? {
                 // Let work under way finish, so no file is left half-written by us.
                 while jobs.join_next().await.is_some() {}
@@ -142,6 +151,21 @@ impl<'a> Poller<'a> {
                     _ => {}
                 }
             }
+            // Batches: one item at a time per library, in order, when a running slot is free
+            // (the client keeps the creates within Kie's rate); a key no task ever takes.
+            if !busy.contains(BATCH_SENDER) && !studio.client().slots_full() {
+                if let Some(batch) = crate::batches::due(studio.db(), now)? {
+                    busy.mark(BATCH_SENDER, true);
+                    let studio = studio.clone();
+                    jobs.spawn(async move {
+                        if let Err(e) = studio.batches().send_next(batch).await {
+                            tracing::warn!("batch {batch}: the next item was not sent: {e}");
+                        }
+                        studio.busy().mark(BATCH_SENDER, false);
+                        studio.wake().notify_one();
+                    });
+                }
+            }
             let tick = Duration::from_millis(cfg.poll.tick_ms);
             tokio::select! {
                 _ = tokio::time::sleep(tick) => {}
@@ -153,7 +177,7 @@ impl<'a> Poller<'a> {
     /// Whether `until` holds as the library stands, for a process that watches another one
     /// poll (the `kie` command line while the app holds the library).
     pub fn reached(self, until: Until) -> Result<bool, StudioError> {
-        let none_left = !tasks::any_unfinished(self.studio.db())?;
+        let none_left = !tasks::any_unfinished(self.studio.db())? && !crate::batches::any_running(self.studio.db())?;
         self.should_stop(until, none_left, true)
     }
 
@@ -162,17 +186,37 @@ impl<'a> Poller<'a> {
         Ok(match until {
             Until::Forever => false,
             Until::Idle => none_left && idle,
-            Until::TaskDone(id) => {
-                let t = tasks::get(self.studio.db(), id)?;
-                let done = match t.status {
-                    TaskStatus::Succeeded => t.downloads_done,
-                    TaskStatus::Running => t.stale,
-                    TaskStatus::Submitting => false,
-                    _ => true,
-                };
-                done && !self.studio.busy().contains(id)
+            Until::TaskDone(id) => self.task_over(&tasks::get(self.studio.db(), id)?),
+            Until::BatchSent(id) => !self.batch_sending(id)?,
+            Until::BatchDone(id) => {
+                !self.batch_sending(id)?
+                    && crate::batches::items(self.studio.db(), id)?
+                        .iter()
+                        .filter_map(|i| i.task_id)
+                        .map(|t| tasks::get(self.studio.db(), t))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .iter()
+                        .all(|t| self.task_over(t))
             }
         })
+    }
+
+    /// Over, as [`Until::TaskDone`] means it, and nothing of it under way here.
+    fn task_over(self, t: &Task) -> bool {
+        let done = match t.status {
+            TaskStatus::Succeeded => t.downloads_done,
+            TaskStatus::Running => t.stale,
+            TaskStatus::Submitting => false,
+            _ => true,
+        };
+        done && !self.studio.busy().contains(t.id)
+    }
+
+    /// Whether the batch still has items to send on its own, or one being sent.
+    fn batch_sending(self, id: i64) -> Result<bool, StudioError> {
+        let b = crate::batches::get(self.studio.db(), id)?;
+        Ok((b.state == crate::batches::BatchState::Running && b.pending > 0)
+            || self.studio.busy().contains(BATCH_SENDER))
     }
 
     /// Ask Kie once about a running task and record what it says.

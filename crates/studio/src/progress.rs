@@ -269,6 +269,7 @@ mod tests {
             next_poll_at: None,
             poll_errors: 0,
             demo: false,
+            batch_id: None,
             is_final: status.is_final(),
             actions: Vec::new(),
         }

@@ -104,6 +104,11 @@ impl Studio {
         Uploads::new(self)
     }
 
+    /// Many creates from one form, sent in order within a cap.
+    pub fn batches(&self) -> crate::batches::Batches<'_> {
+        crate::batches::Batches::new(self)
+    }
+
     // ---- the shared context ----
 
     pub fn db(&self) -> &Db {

@@ -72,7 +72,7 @@ macro_rules! plain_args {
         }
     )*};
 }
-plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery, crate::payloads::Folder);
+plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery, crate::payloads::Folder, crate::batches::BatchRequest);
 
 impl<T: Serialize + TS + 'static> SurfaceArg for Sink<T> {
     fn from_wire(value: Value, channels: &dyn Channels) -> Result<Self, String> {
@@ -282,6 +282,7 @@ macro_rules! surface {
     };
 }
 
+use crate::batches::{Batch, BatchItem, BatchPlan, BatchRequest};
 use crate::characters::Character;
 use crate::db::Repaired;
 use crate::gallery::{CharacterView, Exported, Health, Rescan, ResultDetail};
@@ -289,6 +290,7 @@ use crate::library::{ResultQuery, ResultRow};
 use crate::payloads::{
     AppInfo, Balance, Folder, InputCheck, KeyCheck, ModelCard, ProgressEvent, ResultPage, UploadProgress, UploadedFile,
 };
+use crate::presets::Preset;
 use crate::tasks::Task;
 use kie::catalogue::ModelSpec;
 
@@ -312,9 +314,30 @@ surface! {
         fn check_input(model: String, input: Map<String, Value>) -> InputCheck;
         /// Kie's balance for the key in use.
         fn get_balance() -> Balance;
+        /// Credits per local day and per model over the last `days` days (1–366, today
+        /// included; every day present): Kie's `creditsConsumed`, and estimates where Kie gave
+        /// none but may have charged. `utc_offset_minutes`: the window's offset, east positive.
+        fn get_spend(days: u32, utc_offset_minutes: i64) -> crate::spend::SpendReport;
         /// Rejects with `invalid_input` before anything is sent; otherwise the task as written
         /// down (`running`, `failed` with its code, or `outcome_unknown`).
         fn submit_task(model: String, input: Map<String, Value>) -> Task;
+        /// Reads and checks a whole list (or N variations of the form) without sending
+        /// anything: every item with its price, every problem with its line.
+        fn plan_batch(request: BatchRequest) -> BatchPlan;
+        /// Checks the whole list again (`invalid_input`, each field named `lines[N].field`,
+        /// nothing written), uploads its local files, writes the batch down and starts sending
+        /// it, in order, within its credit cap (default: its estimate) and the balance.
+        fn start_batch(request: BatchRequest) -> Batch;
+        /// Newest first.
+        fn list_batches(limit: u32) -> Vec<Batch>;
+        /// A batch's items in order, with the task each became.
+        fn list_batch_items(id: i64) -> Vec<BatchItem>;
+        /// Nothing more is sent until resumed.
+        fn pause_batch(id: i64) -> Batch;
+        /// Also after a stop (the cap, the balance): checked again before each item.
+        fn resume_batch(id: i64) -> Batch;
+        /// The items not yet sent will not be.
+        fn cancel_batch(id: i64) -> Batch;
         /// The queue, newest first.
         fn list_tasks(limit: u32) -> Vec<Task>;
         fn get_task(id: i64) -> Task;
@@ -376,6 +399,13 @@ surface! {
         /// every task, result and character still readable from it, and opens the library.
         /// `refused` when it is not damaged.
         fn repair_library() -> Repaired;
+        /// Every preset (a form's values under a name), by name.
+        fn list_presets() -> Vec<Preset>;
+        /// Saves the form's values (kept as given; a preset may be half a form) under `name`
+        /// (trimmed, 1–60 characters): a taken name, in any case, is replaced. `invalid_input`
+        /// on `name`, or on `model` when the catalogue has no such model.
+        fn save_preset(name: String, model: String, input: Map<String, Value>) -> Preset;
+        fn delete_preset(id: i64) -> Preset;
     }
     events {
         /// A task's state, progress or details changed: the whole row.
@@ -383,6 +413,8 @@ surface! {
         /// A result file is in the library.
         result_added(ResultRow) = "studio://result-added";
         character_added(Character) = "studio://character-added";
+        /// A batch started, sent an item, stopped or changed state: the whole batch.
+        batch_changed(Batch) = "studio://batch-changed";
         /// Kie refused the key while polling: ask for a new one.
         key_rejected(()) = "studio://key-rejected";
         /// The library's database was found damaged after it opened: ask `get_app_info`
@@ -397,6 +429,7 @@ pub fn app_event(event: &StudioEvent) -> Option<(&'static str, Value)> {
         StudioEvent::TaskChanged { task } => ("task_changed", serde_json::to_value(task)),
         StudioEvent::ResultAdded { result } => ("result_added", serde_json::to_value(result)),
         StudioEvent::CharacterAdded { character } => ("character_added", serde_json::to_value(character)),
+        StudioEvent::BatchChanged { batch } => ("batch_changed", serde_json::to_value(batch)),
         StudioEvent::KeyRejected => ("key_rejected", Ok(Value::Null)),
         StudioEvent::LibraryDamaged { message } => ("library_damaged", Ok(Value::String(message.clone()))),
         StudioEvent::DownloadProgress { .. } => return None,
@@ -418,7 +451,9 @@ mod tests {
     #[test]
     fn every_event_key_is_declared_once() {
         let evs = events();
-        for key in ["task_changed", "result_added", "character_added", "key_rejected", "library_damaged"] {
+        for key in
+            ["task_changed", "result_added", "character_added", "batch_changed", "key_rejected", "library_damaged"]
+        {
             assert_eq!(evs.iter().filter(|e| e.key == key).count(), 1, "{key}");
         }
         let names: std::collections::HashSet<_> = COMMAND_NAMES.iter().collect();

@@ -139,6 +139,8 @@ pub struct Task {
     pub next_poll_at: Option<i64>,
     pub poll_errors: i64,
     pub demo: bool,
+    /// The batch it was sent by (batches.rs), if any.
+    pub batch_id: Option<i64>,
     /// Nothing more will happen to it on its own (from the state machine, for the window).
     pub is_final: bool,
     /// What the user may do with it now (from the state machine, for the window's buttons).
@@ -236,7 +238,7 @@ impl Default for TaskQuery {
 
 const COLUMNS: &str = "id, model, input_json, status, kie_task_id, kie_state, progress, created_at, submitted_at, \
      updated_at, finished_at, fail_code, fail_message, error_code, credits_estimated, credits_consumed, result_json, \
-     downloads_done, stale, next_poll_at, poll_errors, demo, \
+     downloads_done, stale, next_poll_at, poll_errors, demo, batch_id, \
      (SELECT count(*) FROM results hd WHERE hd.task_id = tasks.id AND hd.idx >= 1000) AS hd_copies";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
@@ -274,6 +276,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         next_poll_at: r.get("next_poll_at")?,
         poll_errors: r.get("poll_errors")?,
         demo: r.get("demo")?,
+        batch_id: r.get("batch_id")?,
         is_final: status.is_final(),
         status,
         kie_task_id,
@@ -358,12 +361,37 @@ pub fn insert_submitting_owned(
     owner: Option<&LeaseOwner>,
     now_ms: i64,
 ) -> Result<Task, StoreError> {
+    insert_submitting_for(db, model, input, credits_estimated, demo, owner, None, now_ms)
+}
+
+/// A batch's item being sent as a task (batches.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemLink {
+    pub batch_id: i64,
+    pub item_id: i64,
+}
+
+/// [`insert_submitting_owned`], and for a batch's item, the item marked sent with this task
+/// in the same transaction: a batch continued after a crash can never send it again. Refused
+/// (`InvalidTransition`, nothing written) when the item is no longer waiting to be sent, or
+/// its batch no longer sending (paused or cancelled a moment before).
+#[allow(clippy::too_many_arguments)]
+pub fn insert_submitting_for(
+    db: &Db,
+    model: &str,
+    input: &Map<String, Value>,
+    credits_estimated: Option<f64>,
+    demo: bool,
+    owner: Option<&LeaseOwner>,
+    item: Option<ItemLink>,
+    now_ms: i64,
+) -> Result<Task, StoreError> {
     let input_json = serde_json::to_string(input)?;
     db.tx(|tx| {
         tx.execute(
             "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_estimated, demo,
-                lease_pid, lease_start)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
+                lease_pid, lease_start, batch_id)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 model,
                 input_json,
@@ -372,10 +400,26 @@ pub fn insert_submitting_owned(
                 credits_estimated,
                 demo,
                 owner.map(|o| o.pid),
-                owner.map(|o| o.start.as_str())
+                owner.map(|o| o.start.as_str()),
+                item.map(|i| i.batch_id)
             ],
         )?;
-        load(tx, tx.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        if let Some(item) = item {
+            let marked = tx.execute(
+                "UPDATE batch_items SET state = 'sent', task_id = ?3, sent_at = ?4
+                 WHERE id = ?1 AND batch_id = ?2 AND state = 'pending'
+                   AND (SELECT b.state FROM batches b WHERE b.id = ?2) = 'running'",
+                params![item.item_id, item.batch_id, id, now_ms],
+            )?;
+            if marked != 1 {
+                return Err(StoreError::InvalidTransition {
+                    id: item.item_id,
+                    why: "this batch item is no longer waiting to be sent, or its batch was paused".into(),
+                });
+            }
+        }
+        load(tx, id)
     })
 }
 

@@ -26,7 +26,7 @@ use kie::media::{MediaKind, SNIFF_LEN};
 use rusqlite::params;
 
 use crate::db::{Db, StoreError};
-use crate::library::{self, ResultRow};
+use crate::library::{self, ResultKind, ResultRow};
 use crate::paths::{self, LibraryPaths, PathError};
 use crate::tasks;
 
@@ -129,12 +129,26 @@ pub fn is_sound(path: &Path) -> bool {
     paths::is_plain_file(path) && ends(path).unwrap_or(false)
 }
 
-/// Make the thumb of `row`'s poster and record it. When the poster itself is why none can be
-/// made, the poster is recorded as the grid's picture instead (so [`backfill`] does not try
-/// it again; a rescan does) and the error returned for the caller to log. A thumb the row
-/// had of an earlier poster goes. Blocking.
+/// What `row`'s thumb is made from: its poster, or for an image result with none, the image
+/// itself (the grid would otherwise decode the full picture, or show no picture at all).
+pub fn source_of(row: &ResultRow) -> Option<&str> {
+    match (row.poster_path.as_deref(), row.kind) {
+        (Some(poster), _) => Some(poster),
+        (None, ResultKind::Image) => row.path.as_deref(),
+        (None, _) => None,
+    }
+}
+
+/// The results [`backfill`] still has to do: what `results_thumb_todo` (migration 9) holds,
+/// written the same way so that SQLite uses that partial index.
+const TODO: &str = "thumb_path IS NULL AND (poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL))";
+
+/// Make the thumb of `row`'s poster (see [`source_of`]) and record it. When the poster itself
+/// is why none can be made, the poster is recorded as the grid's picture instead (so
+/// [`backfill`] does not try it again; a rescan does) and the error returned for the caller
+/// to log. A thumb the row had of an earlier poster goes. Blocking.
 pub fn make_for(db: &Db, lib: &LibraryPaths, row: &ResultRow) -> Result<ResultRow, ThumbError> {
-    let Some(poster) = row.poster_path.as_deref() else { return Ok(row.clone()) };
+    let Some(poster) = source_of(row) else { return Ok(row.clone()) };
     let (picture, failed) = match make(lib, poster) {
         Ok(rel) => (rel, None),
         Err(e) if e.is_the_posters() => (poster.to_string(), Some(e)),
@@ -159,19 +173,17 @@ pub fn make_for(db: &Db, lib: &LibraryPaths, row: &ResultRow) -> Result<ResultRo
     }
 }
 
-/// Make thumbs for up to `limit` results that have a poster but no thumb yet, newest first,
+/// Make thumbs for up to `limit` results that have a poster (or are an image) but no thumb yet, newest first,
 /// and return how many were dealt with (made, or the poster recorded in place of one that
 /// cannot be made): 0 when none is left. For the app to call in the background after
 /// start-up, a batch at a time. Stops at the first failure that is not the poster's (the
 /// disk, the database) and returns it. Blocking.
 ///
-/// Each call finds its batch through the partial index `results_thumb_todo` (migration 7),
+/// Each call finds its batch through the partial index `results_thumb_todo` (migration 9),
 /// so it does not scan the whole table once most results have their thumb.
 pub fn backfill(db: &Db, lib: &LibraryPaths, limit: u32) -> Result<usize, ThumbError> {
     let ids: Vec<i64> = db.with(|c| {
-        let mut st = c.prepare(
-            "SELECT id FROM results WHERE thumb_path IS NULL AND poster_path IS NOT NULL ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut st = c.prepare(&format!("SELECT id FROM results WHERE {TODO} ORDER BY id DESC LIMIT ?1"))?;
         let ids = st.query_map(params![limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     })?;
@@ -497,6 +509,36 @@ pub(crate) mod tests {
         assert!(thumbs(&db).iter().all(Option::is_some));
         assert_eq!(backfill(&db, &lib, 10).unwrap(), 0);
         assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 4);
+    }
+
+    /// An image result has no poster: its thumb is made from the image itself, by the
+    /// backfill like any other, found through the partial index.
+    #[test]
+    fn an_image_result_gets_a_thumb_of_itself() {
+        let (_dir, db, lib, _) = with_posters(0);
+        let input = serde_json::Map::new();
+        let t = tasks::insert_submitting(&db, "some-image-model", &input, None, false, 1).unwrap();
+        let image = format!("media/task-{}-0.png", t.id);
+        std::fs::create_dir_all(lib.resolve("media").unwrap()).unwrap();
+        std::fs::write(lib.resolve(&image).unwrap(), png(1600, 900)).unwrap();
+        let new = NewResult { task_id: t.id, kind: ResultKind::Image, path: Some(image), ..Default::default() };
+        let row = library::add_result(&db, new, 10).unwrap();
+        let plan: Vec<String> = db
+            .with(|c| {
+                let mut st =
+                    c.prepare(&format!("EXPLAIN QUERY PLAN SELECT id FROM results WHERE {TODO} ORDER BY id DESC"))?;
+                let rows = st.query_map([], |r| r.get(3))?.collect::<Result<Vec<String>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("results_thumb_todo")), "{plan:?}");
+
+        assert_eq!(backfill(&db, &lib, 10).unwrap(), 1);
+        let thumb = library::get_result(&db, row.id).unwrap().thumb_path.unwrap();
+        assert_eq!(thumb, format!("thumbs/task-{}-0.jpg", t.id));
+        let img = decoded(&lib.resolve(&thumb).unwrap());
+        assert_eq!((img.width(), img.height()), (512, 288));
+        assert_eq!(backfill(&db, &lib, 10).unwrap(), 0);
     }
 
     /// A thumb of an earlier poster goes when the poster changes, and a thumb made for a row

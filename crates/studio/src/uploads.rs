@@ -10,6 +10,8 @@
 //! later) and uploaded through Kie's upload API, named by its real format, with progress.
 //! Reading and copying run on the blocking pool.
 
+pub mod local_files;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

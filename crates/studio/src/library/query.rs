@@ -152,6 +152,8 @@ struct Shape {
     favourites: bool,
     from: Option<i64>,
     to: Option<i64>,
+    /// Only this batch's results: like a search, a set of ids (small).
+    batch: Option<i64>,
     order: Order,
 }
 
@@ -175,6 +177,7 @@ impl Shape {
             favourites: q.favourites_only,
             from: q.from_ms,
             to: q.to_ms,
+            batch: q.batch,
             order: Order::of(q),
         }
     }
@@ -350,9 +353,16 @@ impl Plan {
         let shape = Shape::of(q);
         let sizes = sizes(c, &shape)?;
         let path = Path::choose(&shape, &sizes);
-        let found = match &shape.search {
-            Some(expr) => Some(memo.found(c, expr)?),
-            None => None,
+        let found = match (&shape.search, shape.batch) {
+            (Some(expr), None) => Some(memo.found(c, expr)?),
+            (None, Some(batch)) => Some(Arc::new(batch_ids(c, batch)?)),
+            (Some(expr), Some(batch)) => {
+                let searched = memo.found(c, expr)?;
+                Some(Arc::new(
+                    batch_ids(c, batch)?.into_iter().filter(|id| searched.binary_search(id).is_ok()).collect(),
+                ))
+            }
+            (None, None) => None,
         };
         let order = shape.order;
         let total = sizes.total.max(1) as f64;
@@ -394,11 +404,31 @@ impl Plan {
     }
 }
 
-/// Keys of the results the search found (and the filters keep), in no order: for
+/// The ids of a batch's results, ascending (through `tasks_batch`: a batch is small).
+fn batch_ids(c: &Connection, batch: i64) -> Result<Vec<i64>, StoreError> {
+    let mut st = prepare(c, BATCH_IDS)?;
+    let mut ids = st.query_map([batch], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+    // Sorted here: a batch's few results, not worth an order in SQL.
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+const BATCH_IDS: &str =
+    "SELECT r.id FROM results r WHERE r.task_id IN (SELECT t.id FROM tasks t WHERE t.batch_id = ?1)";
+
+/// Keys of the results the search (or batch) found, and the filters keep, in no order: for
 /// [`How::Sorted`]. The search runs again inside: it matches little.
 fn found_keys(shape: &Shape, order: Order) -> (String, Vec<Value>) {
-    let mut args = vec![Value::Text(shape.search.clone().unwrap_or_default())];
-    let mut terms = vec!["r.id IN (SELECT rowid FROM gallery_fts WHERE gallery_fts MATCH ?)".to_string()];
+    let mut args = Vec::new();
+    let mut terms = Vec::new();
+    if let Some(search) = &shape.search {
+        terms.push("r.id IN (SELECT rowid FROM gallery_fts WHERE gallery_fts MATCH ?)".to_string());
+        args.push(Value::Text(search.clone()));
+    }
+    if let Some(batch) = shape.batch {
+        terms.push("r.task_id IN (SELECT t.id FROM tasks t WHERE t.batch_id = ?)".to_string());
+        args.push(Value::Integer(batch));
+    }
     terms.extend(shape.terms(None, &mut args, true));
     let sql = format!("SELECT r.id, r.created_at, {} FROM results r WHERE {}", order.k_sql(), terms.join(" AND "));
     (sql, args)

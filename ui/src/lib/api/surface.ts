@@ -4,6 +4,10 @@
 import type { Transport, Unsubscribe } from './transport';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
+import type { Batch } from '../bindings/Batch';
+import type { BatchItem } from '../bindings/BatchItem';
+import type { BatchPlan } from '../bindings/BatchPlan';
+import type { BatchRequest } from '../bindings/BatchRequest';
 import type { Character } from '../bindings/Character';
 import type { CharacterView } from '../bindings/CharacterView';
 import type { Exported } from '../bindings/Exported';
@@ -14,6 +18,7 @@ import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import type { KeyCheck } from '../bindings/KeyCheck';
 import type { ModelCard } from '../bindings/ModelCard';
 import type { ModelSpec } from '../bindings/ModelSpec';
+import type { Preset } from '../bindings/Preset';
 import type { ProgressEvent } from '../bindings/ProgressEvent';
 import type { Repaired } from '../bindings/Repaired';
 import type { Rescan } from '../bindings/Rescan';
@@ -21,6 +26,7 @@ import type { ResultDetail } from '../bindings/ResultDetail';
 import type { ResultPage } from '../bindings/ResultPage';
 import type { ResultQuery } from '../bindings/ResultQuery';
 import type { ResultRow } from '../bindings/ResultRow';
+import type { SpendReport } from '../bindings/SpendReport';
 import type { Task } from '../bindings/Task';
 import type { UploadProgress } from '../bindings/UploadProgress';
 import type { UploadedFile } from '../bindings/UploadedFile';
@@ -35,7 +41,15 @@ export const COMMANDS = [
   'list_models',
   'check_input',
   'get_balance',
+  'get_spend',
   'submit_task',
+  'plan_batch',
+  'start_batch',
+  'list_batches',
+  'list_batch_items',
+  'pause_batch',
+  'resume_batch',
+  'cancel_batch',
   'list_tasks',
   'get_task',
   'cancel_task',
@@ -61,6 +75,9 @@ export const COMMANDS = [
   'library_health',
   'rescan_library',
   'repair_library',
+  'list_presets',
+  'save_preset',
+  'delete_preset',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -69,6 +86,7 @@ export const EVENTS = {
   taskChanged: 'studio://task-changed',
   resultAdded: 'studio://result-added',
   characterAdded: 'studio://character-added',
+  batchChanged: 'studio://batch-changed',
   keyRejected: 'studio://key-rejected',
   libraryDamaged: 'studio://library-damaged',
 } as const;
@@ -98,10 +116,37 @@ export interface Api {
   /** Kie's balance for the key in use. */
   getBalance(): Promise<Balance>;
   /**
+   * Credits per local day and per model over the last `days` days (1–366, today
+   * included; every day present): Kie's `creditsConsumed`, and estimates where Kie gave
+   * none but may have charged. `utc_offset_minutes`: the window's offset, east positive.
+   */
+  getSpend(args: { days: number; utcOffsetMinutes: number }): Promise<SpendReport>;
+  /**
    * Rejects with `invalid_input` before anything is sent; otherwise the task as written
    * down (`running`, `failed` with its code, or `outcome_unknown`).
    */
   submitTask(args: { model: string; input: { [key in string]: JsonValue } }): Promise<Task>;
+  /**
+   * Reads and checks a whole list (or N variations of the form) without sending
+   * anything: every item with its price, every problem with its line.
+   */
+  planBatch(args: { request: BatchRequest }): Promise<BatchPlan>;
+  /**
+   * Checks the whole list again (`invalid_input`, each field named `lines[N].field`,
+   * nothing written), uploads its local files, writes the batch down and starts sending
+   * it, in order, within its credit cap (default: its estimate) and the balance.
+   */
+  startBatch(args: { request: BatchRequest }): Promise<Batch>;
+  /** Newest first. */
+  listBatches(args: { limit: number }): Promise<Array<Batch>>;
+  /** A batch's items in order, with the task each became. */
+  listBatchItems(args: { id: number }): Promise<Array<BatchItem>>;
+  /** Nothing more is sent until resumed. */
+  pauseBatch(args: { id: number }): Promise<Batch>;
+  /** Also after a stop (the cap, the balance): checked again before each item. */
+  resumeBatch(args: { id: number }): Promise<Batch>;
+  /** The items not yet sent will not be. */
+  cancelBatch(args: { id: number }): Promise<Batch>;
   /** The queue, newest first. */
   listTasks(args: { limit: number }): Promise<Array<Task>>;
   getTask(args: { id: number }): Promise<Task>;
@@ -175,11 +220,22 @@ export interface Api {
    * `refused` when it is not damaged.
    */
   repairLibrary(): Promise<Repaired>;
+  /** Every preset (a form's values under a name), by name. */
+  listPresets(): Promise<Array<Preset>>;
+  /**
+   * Saves the form's values (kept as given; a preset may be half a form) under `name`
+   * (trimmed, 1–60 characters): a taken name, in any case, is replaced. `invalid_input`
+   * on `name`, or on `model` when the catalogue has no such model.
+   */
+  savePreset(args: { name: string; model: string; input: { [key in string]: JsonValue } }): Promise<Preset>;
+  deletePreset(args: { id: number }): Promise<Preset>;
   /** A task's state, progress or details changed: the whole row. */
   onTaskChanged(cb: (payload: Task) => void): Unsubscribe;
   /** A result file is in the library. */
   onResultAdded(cb: (payload: ResultRow) => void): Unsubscribe;
   onCharacterAdded(cb: (payload: Character) => void): Unsubscribe;
+  /** A batch started, sent an item, stopped or changed state: the whole batch. */
+  onBatchChanged(cb: (payload: Batch) => void): Unsubscribe;
   /** Kie refused the key while polling: ask for a new one. */
   onKeyRejected(cb: (payload: null) => void): Unsubscribe;
   /**
@@ -200,7 +256,15 @@ export function createApi(t: Transport): Api {
     listModels: () => t.invoke('list_models', {}) as Promise<Array<ModelCard>>,
     checkInput: (args) => t.invoke('check_input', { model: args.model, input: args.input }) as Promise<InputCheck>,
     getBalance: () => t.invoke('get_balance', {}) as Promise<Balance>,
+    getSpend: (args) => t.invoke('get_spend', { days: args.days, utcOffsetMinutes: args.utcOffsetMinutes }) as Promise<SpendReport>,
     submitTask: (args) => t.invoke('submit_task', { model: args.model, input: args.input }) as Promise<Task>,
+    planBatch: (args) => t.invoke('plan_batch', { request: args.request }) as Promise<BatchPlan>,
+    startBatch: (args) => t.invoke('start_batch', { request: args.request }) as Promise<Batch>,
+    listBatches: (args) => t.invoke('list_batches', { limit: args.limit }) as Promise<Array<Batch>>,
+    listBatchItems: (args) => t.invoke('list_batch_items', { id: args.id }) as Promise<Array<BatchItem>>,
+    pauseBatch: (args) => t.invoke('pause_batch', { id: args.id }) as Promise<Batch>,
+    resumeBatch: (args) => t.invoke('resume_batch', { id: args.id }) as Promise<Batch>,
+    cancelBatch: (args) => t.invoke('cancel_batch', { id: args.id }) as Promise<Batch>,
     listTasks: (args) => t.invoke('list_tasks', { limit: args.limit }) as Promise<Array<Task>>,
     getTask: (args) => t.invoke('get_task', { id: args.id }) as Promise<Task>,
     cancelTask: (args) => t.invoke('cancel_task', { id: args.id }) as Promise<Task>,
@@ -226,9 +290,13 @@ export function createApi(t: Transport): Api {
     libraryHealth: () => t.invoke('library_health', {}) as Promise<Health>,
     rescanLibrary: () => t.invoke('rescan_library', {}) as Promise<Rescan>,
     repairLibrary: () => t.invoke('repair_library', {}) as Promise<Repaired>,
+    listPresets: () => t.invoke('list_presets', {}) as Promise<Array<Preset>>,
+    savePreset: (args) => t.invoke('save_preset', { name: args.name, model: args.model, input: args.input }) as Promise<Preset>,
+    deletePreset: (args) => t.invoke('delete_preset', { id: args.id }) as Promise<Preset>,
     onTaskChanged: (cb) => t.listen<Task>(EVENTS.taskChanged, cb),
     onResultAdded: (cb) => t.listen<ResultRow>(EVENTS.resultAdded, cb),
     onCharacterAdded: (cb) => t.listen<Character>(EVENTS.characterAdded, cb),
+    onBatchChanged: (cb) => t.listen<Batch>(EVENTS.batchChanged, cb),
     onKeyRejected: (cb) => t.listen<null>(EVENTS.keyRejected, cb),
     onLibraryDamaged: (cb) => t.listen<string>(EVENTS.libraryDamaged, cb),
   };

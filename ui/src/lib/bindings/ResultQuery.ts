@@ -22,4 +22,8 @@ offset: number,
  * same filters and sort). Without it, a deep `offset` is quick too, but a page fetched
  * by position moves when results are added above it.
  */
-after?: ResultCursor, };
+after?: ResultCursor, 
+/**
+ * Only the results of this batch's tasks (batches.rs).
+ */
+batch?: number, };

@@ -30,6 +30,10 @@ error_code: string | null, credits_estimated: number | null, credits_consumed: n
  */
 result_json: JsonValue | null, downloads_done: boolean, stale: boolean, next_poll_at: number | null, poll_errors: number, demo: boolean, 
 /**
+ * The batch it was sent by (batches.rs), if any.
+ */
+batch_id: number | null, 
+/**
  * Nothing more will happen to it on its own (from the state machine, for the window).
  */
 is_final: boolean, 

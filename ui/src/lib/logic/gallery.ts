@@ -22,6 +22,8 @@ export interface GalleryFilters {
   /** `YYYY-MM-DD` from a date input, or ''. The whole day counts. */
   to: string;
   sort: SortChoice;
+  /** Only one batch's results (from the queue's "Show in gallery"), or null. */
+  batch: number | null;
 }
 
 export const DEFAULT_FILTERS: GalleryFilters = {
@@ -33,6 +35,7 @@ export const DEFAULT_FILTERS: GalleryFilters = {
   from: '',
   to: '',
   sort: 'date-desc',
+  batch: null,
 };
 
 export const SORT_CHOICES: Array<{ value: SortChoice; label: string }> = [
@@ -72,12 +75,13 @@ export function toResultQuery(f: GalleryFilters, offset: number, limit: number):
   if (from !== null) q.from_ms = from;
   const to = f.to ? dayEnd(f.to) : null;
   if (to !== null) q.to_ms = to;
+  if (f.batch !== null) q.batch = f.batch;
   return q;
 }
 
 /** Whether anything narrows the gallery (the sort does not). */
 export function isFiltered(f: GalleryFilters): boolean {
-  return f.search.trim() !== '' || f.model !== '' || f.family !== '' || f.kind !== 'all' || f.favouritesOnly || f.from !== '' || f.to !== '';
+  return f.batch !== null || f.search.trim() !== '' || f.model !== '' || f.family !== '' || f.kind !== 'all' || f.favouritesOnly || f.from !== '' || f.to !== '';
 }
 
 /** "1,234 videos", "1 video", "3 characters". */

@@ -108,3 +108,40 @@ export function scrollToShow(index: number, scrollTop: number, viewportHeight: n
   if (bottom > scrollTop + viewportHeight) return Math.max(0, bottom - viewportHeight);
   return null;
 }
+
+/**
+ * The tile the keyboard moves to from `index` in a grid of `count` results laid out in
+ * `columns`: ←/→ one step (across rows), ↑/↓ one row, Home/End the first and the last result.
+ * ↓ from the row above a shorter last row lands on its last tile. `null`: the key does not
+ * move (not a grid key, or already at the edge).
+ */
+export function gridKeyMove(index: number, key: string, columns: number, count: number): number | null {
+  if (count <= 0 || index < 0 || index >= count) return null;
+  const cols = Math.max(1, columns);
+  let to: number;
+  switch (key) {
+    case 'ArrowLeft':
+      to = index - 1;
+      break;
+    case 'ArrowRight':
+      to = index + 1;
+      break;
+    case 'ArrowUp':
+      to = index - cols;
+      break;
+    case 'ArrowDown':
+      // No row below: stay. A shorter row below: its last tile.
+      if (Math.floor(index / cols) >= Math.floor((count - 1) / cols)) return null;
+      to = Math.min(count - 1, index + cols);
+      break;
+    case 'Home':
+      to = 0;
+      break;
+    case 'End':
+      to = count - 1;
+      break;
+    default:
+      return null;
+  }
+  return to < 0 || to >= count || to === index ? null : to;
+}

@@ -4,6 +4,7 @@
 
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
+import type { Batch } from '../bindings/Batch';
 import type { Character } from '../bindings/Character';
 import type { CharacterView } from '../bindings/CharacterView';
 import type { ModelCard } from '../bindings/ModelCard';
@@ -29,8 +30,8 @@ export interface ConfirmRequest {
   resolve: (ok: boolean) => void;
 }
 
-export type Screen = 'create' | 'gallery' | 'characters' | 'settings';
-export const SCREENS: Screen[] = ['create', 'gallery', 'characters', 'settings'];
+export type Screen = 'create' | 'gallery' | 'characters' | 'spend' | 'settings';
+export const SCREENS: Screen[] = ['create', 'gallery', 'characters', 'spend', 'settings'];
 
 const LAST_MODEL_KEY = 'kie-studio.last-model';
 /** Errors that mean Kie is out of reach (the balance shows "offline", quietly). */
@@ -71,6 +72,8 @@ export class Studio {
   /** The balance could not be fetched because Kie is out of reach (shown quietly). */
   balanceOffline = $state(false);
   tasks: Task[] = $state([]);
+  /** The library's batches, newest first (the queue shows those still going or stopped). */
+  batches: Batch[] = $state([]);
   /** Per task, per result index: bytes downloaded. */
   downloads: Record<number, Record<number, DownloadProgress>> = $state({});
   results: ResultView[] = $state([]);
@@ -149,6 +152,7 @@ export class Studio {
     if (library !== this.loadedLibrary) {
       this.loadedLibrary = library;
       this.tasks = [];
+      this.batches = [];
       this.downloads = {};
       this.results = [];
       this.posters = {};
@@ -171,7 +175,7 @@ export class Studio {
     for (const m of this.catalogue) this.formFor(m);
     const wanted = model ?? this.modelId ?? storageGet(LAST_MODEL_KEY);
     this.modelId = this.catalogue.find((m) => m.id === wanted)?.id ?? this.catalogue[0]?.id ?? null;
-    await Promise.all([this.loadTasks(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
+    await Promise.all([this.loadTasks(), this.loadBatches(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
   }
 
   // ---- the model picker ----
@@ -308,6 +312,7 @@ export class Studio {
       b.onTaskChanged((t) => this.taskChanged(t)),
       b.onResultAdded((r) => this.resultAdded(r)),
       b.onCharacterAdded((c) => this.characterAdded(c)),
+      b.onBatchChanged((batch) => this.batchChanged(batch)),
       b.onKeyRejected(() => {
         this.keyRejected = true;
       }),
@@ -349,8 +354,8 @@ export class Studio {
     q?.resolve(ok);
   }
 
-  /** Puts a task's settings back into its model's form, to make a variation. */
-  reuse(task: Task): void {
+  /** Puts a task's settings (or a preset's) back into its model's form, to make a variation. */
+  reuse(task: Pick<Task, 'model' | 'input'>): void {
     const spec = this.catalogue.find((m) => m.id === task.model);
     if (!spec) return;
     const form = this.formFor(spec);
@@ -364,6 +369,34 @@ export class Studio {
   }
 
   // ---- the queue ----
+
+  async loadBatches(): Promise<void> {
+    try {
+      const list = await this.api.listBatches({ limit: 20 });
+      // Events may have arrived meanwhile: the newer record wins.
+      const byId = new Map(list.map((b) => [b.id, b]));
+      for (const b of this.batches) {
+        const other = byId.get(b.id);
+        if (!other || b.updated_at > other.updated_at || (b.updated_at === other.updated_at && b.sent > other.sent)) byId.set(b.id, b);
+      }
+      this.batches = [...byId.values()].sort((a, b) => b.id - a.id);
+    } catch (e) {
+      console.error('list_batches failed', e);
+    }
+  }
+
+  /** A batch record from an event or a command's answer. */
+  batchChanged(batch: Batch): void {
+    const i = this.batches.findIndex((b) => b.id === batch.id);
+    if (i === -1) this.batches = [batch, ...this.batches].sort((a, b) => b.id - a.id);
+    else if (batch.updated_at >= this.batches[i].updated_at) this.batches[i] = batch;
+  }
+
+  /** The gallery with only this batch's results. */
+  showBatch(id: number): void {
+    this.gallery.setFilters({ batch: id });
+    this.go('gallery');
+  }
 
   async loadTasks(): Promise<void> {
     try {

@@ -45,6 +45,13 @@ fn library(n: i64) -> Db {
     let db = Db::open_in_memory().unwrap();
     let mut rng = Lcg(7);
     db.tx(|tx| {
+        for b in [1, 2] {
+            tx.execute(
+                "INSERT INTO batches (id, name, model, source, state, created_at, updated_at)
+                 VALUES (?1, 'b', 'm', 'lines', 'done', 0, 0)",
+                [b],
+            )?;
+        }
         for i in 0..n {
             let model = match rng.below(100) {
                 0..=44 => MODELS[0],
@@ -61,10 +68,17 @@ fn library(n: i64) -> Db {
             let estimated = (rng.below(10) != 0).then(|| (rng.below(8) * 10) as f64);
             let consumed = (rng.below(3) != 0).then(|| (rng.below(8) * 10) as f64);
             let failed = rng.below(20) == 0;
+            // A big batch and a small one.
+            let batch = match rng.below(50) {
+                0..=6 => Some(1),
+                7 => Some(2),
+                _ => None,
+            };
             tx.execute(
-                "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_estimated, credits_consumed)
-                 VALUES (?1, json_object('prompt', ?2), ?3, ?4, ?4, ?5, ?6)",
-                params![model, prompt, if failed { "failed" } else { "succeeded" }, i, estimated, consumed],
+                "INSERT INTO tasks (model, input_json, status, created_at, updated_at, credits_estimated, credits_consumed,
+                    batch_id)
+                 VALUES (?1, json_object('prompt', ?2), ?3, ?4, ?4, ?5, ?6, ?7)",
+                params![model, prompt, if failed { "failed" } else { "succeeded" }, i, estimated, consumed, batch],
             )?;
             let task = tx.last_insert_rowid();
             if failed {
@@ -102,6 +116,7 @@ struct Row {
     kind: String,
     favourite: bool,
     cost: Option<f64>,
+    batch: Option<i64>,
 }
 
 fn rows(db: &Db, search: Option<&str>) -> Vec<Row> {
@@ -115,7 +130,8 @@ fn rows(db: &Db, search: Option<&str>) -> Vec<Row> {
     });
     db.with(|c| {
         let mut st = c.prepare(
-            "SELECT r.id, r.created_at, t.model, r.kind, r.favourite, coalesce(t.credits_consumed, t.credits_estimated)
+            "SELECT r.id, r.created_at, t.model, r.kind, r.favourite, coalesce(t.credits_consumed, t.credits_estimated),
+                    t.batch_id
              FROM results r JOIN tasks t ON t.id = r.task_id",
         )?;
         let all = st
@@ -127,6 +143,7 @@ fn rows(db: &Db, search: Option<&str>) -> Vec<Row> {
                     kind: r.get(3)?,
                     favourite: r.get(4)?,
                     cost: r.get(5)?,
+                    batch: r.get(6)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -147,6 +164,7 @@ fn reference(db: &Db, q: &ResultQuery) -> Vec<i64> {
         .filter(|r| q.kind.is_none_or(|k| r.kind == k.as_str()))
         .filter(|r| !q.favourites_only || r.favourite)
         .filter(|r| q.from_ms.is_none_or(|f| r.created_at >= f) && q.to_ms.is_none_or(|t| r.created_at < t))
+        .filter(|r| q.batch.is_none() || r.batch == q.batch)
         .collect();
     let newest_first = |a: &Row, b: &Row| (b.created_at, b.id).cmp(&(a.created_at, a.id));
     all.sort_by(|a, b| match q.sort {
@@ -203,6 +221,10 @@ fn shapes() -> Vec<(&'static str, ResultQuery)> {
         ("search + model", ResultQuery { search: Some("fox".into()), model: Some(MODELS[0].into()), ..q() }),
         ("search + family", ResultQuery { search: Some("sea".into()), ..family(&MODELS[1..4]) }),
         ("search + favourites", ResultQuery { search: Some("golden".into()), favourites_only: true, ..q() }),
+        ("batch", ResultQuery { batch: Some(1), ..q() }),
+        ("small batch", ResultQuery { batch: Some(2), ..q() }),
+        ("batch + search", ResultQuery { batch: Some(1), search: Some("fox".into()), ..q() }),
+        ("batch + model", ResultQuery { batch: Some(1), model: Some(MODELS[1].into()), ..q() }),
     ];
     let mut all = Vec::new();
     for (name, query) in base {
