@@ -2,42 +2,17 @@
 // found and was fixed, held here too where jsdom can see it: the welcome screen is a main
 // landmark; every drop-down list of every model's form has a visible <label>; a gallery tile
 // is named by what it shows (a speech user says the words they see).
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
-import { resetServer, seedDemoLibrary, server } from './server';
+import { seedDemoLibrary, serverPerTest } from './server';
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
-
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-  const info = await connect().getAppInfo();
-  if (info.key.set) await backend.deleteKey();
-  await resetServer();
-});
-afterEach(() => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-});
+const core = serverPerTest();
 
 describe('landmarks', () => {
   it('puts the welcome screen in the main landmark', async () => {
-    render(App, { props: { api: connect() } });
+    render(App, { props: { api: core.api } });
     const welcome = await screen.findByTestId('welcome');
     expect(screen.getByRole('main')).toBe(welcome);
     expect(within(welcome).getByRole('button', { name: 'Try the demo' })).toBeInTheDocument();
@@ -46,10 +21,9 @@ describe('landmarks', () => {
 
 describe('model forms', () => {
   it('labels every drop-down list of every model with its visible label', async () => {
-    connect();
-    await backend.startDemo();
+    await core.api.startDemo();
     const user = userEvent.setup();
-    render(App, { props: { api: backend, initial: { screen: 'create' } } });
+    render(App, { props: { api: core.api, initial: { screen: 'create' } } });
     await screen.findByTestId('model-form');
     const models = [...document.querySelectorAll<HTMLElement>('[data-testid^="model-option-"]')].map((e) =>
       e.dataset.testid!.replace('model-option-', ''),
@@ -79,9 +53,8 @@ describe('model forms', () => {
 describe('gallery tiles', () => {
   it('are named by the words they show, after a word for what they do', async () => {
     await seedDemoLibrary(3);
-    connect();
-    await backend.startDemo();
-    render(App, { props: { api: backend, initial: { screen: 'gallery' } } });
+    await core.api.startDemo();
+    render(App, { props: { api: core.api, initial: { screen: 'gallery' } } });
     await waitFor(() => expect(document.querySelectorAll('[data-testid^="result-"][data-favourite]').length).toBe(3));
     for (const tile of document.querySelectorAll<HTMLElement>('[data-testid^="result-"][data-favourite]')) {
       const open = tile.querySelector<HTMLButtonElement>('button.open')!;

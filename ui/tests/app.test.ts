@@ -1,55 +1,22 @@
 // The whole window against the real core (the browser server): welcome → demo → every model's
 // form from the catalogue → submit → the queue; validation problems under their fields, input
 // kept; what Kie said when a task failed (the server's Kie simulator, made to misbehave).
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
+import type { StudioApi } from '../src/lib/api';
 import { initialForm, toInput, useSegments } from '../src/lib/logic/form';
 import { CATALOGUE } from './catalogue';
-import { resetServer, seedDemoLibrary, server, simFault } from './server';
+import { seedDemoLibrary, server, serverPerTest, simFault } from './server';
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
-
-/** A window's API on the server. */
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-  // The keyring outlives a reset: start without a key.
-  const info = await connect().getAppInfo();
-  if (info.key.set) await backend.deleteKey();
-  await resetServer();
-});
-afterEach(async () => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-  // Leave no key in the keyring for the next test file.
-  const { url, token } = server();
-  const t = createHttpTransport({ url, token });
-  const api = createStudioApi(t);
-  if ((await api.getAppInfo()).key.set) await api.deleteKey();
-  t.close();
-});
+const core = serverPerTest();
 
 /** The demo (its generation takes seconds), seeded with `many` finished videos. */
 async function startDemo(many = 0) {
   if (many > 0) await seedDemoLibrary(many);
-  connect();
   const user = userEvent.setup();
-  render(App, { props: { api: backend } });
+  render(App, { props: { api: core.api } });
   await screen.findByTestId('welcome');
   await user.click(screen.getByTestId('try-demo'));
   await screen.findByTestId('model-form');
@@ -58,11 +25,10 @@ async function startDemo(many = 0) {
 
 /** The real library on the server's own Kie simulator (quick: 1.5 s a video). */
 async function startReal(before?: (api: StudioApi) => Promise<void>) {
-  connect();
-  await backend.setKey({ key: server().sim_key });
-  await before?.(backend);
+  await core.api.setKey({ key: server().sim_key });
+  await before?.(core.api);
   const user = userEvent.setup();
-  render(App, { props: { api: backend } });
+  render(App, { props: { api: core.api } });
   await screen.findByTestId('model-form');
   expect(screen.queryByTestId('demo-badge')).toBeNull();
   return user;
@@ -75,9 +41,8 @@ async function chooseModel(user: ReturnType<typeof userEvent.setup>, id: string)
 
 describe('the window', () => {
   it('welcomes, keeps a rejected key, and says why', async () => {
-    connect();
     const user = userEvent.setup();
-    render(App, { props: { api: backend } });
+    render(App, { props: { api: core.api } });
     const input = (await screen.findByTestId('key-input')) as HTMLInputElement;
     expect(input.type).toBe('password');
     await user.type(input, 'bad-key-1234');
@@ -104,14 +69,14 @@ describe('the window', () => {
 
   it('renders the form of every model from the catalogue', async () => {
     const user = await startDemo();
-    const catalogue = await backend.getCatalogue();
+    const catalogue = await core.api.getCatalogue();
     expect(catalogue).toHaveLength(CATALOGUE.length);
     for (const model of catalogue) {
       await chooseModel(user, model.id);
       const form = screen.getByTestId('model-form');
       expect(form).toHaveTextContent(model.name);
       // Fields the core hides for the starting values are not drawn (and come back when they apply).
-      const { hidden } = await backend.checkInput({ model: model.id, input: toInput(model, initialForm(model)) });
+      const { hidden } = await core.api.checkInput({ model: model.id, input: toInput(model, initialForm(model)) });
       const shown = model.fields.filter((f) => !hidden.includes(f.name));
       await waitFor(() => {
         for (const name of hidden) expect(within(form).queryByTestId(`field-${name}`), `${model.id}.${name} hidden`).toBeNull();

@@ -2,13 +2,12 @@
 // which simulates Kie with 1 s between creates and 8 s per video): a pasted list reviewed
 // (every item priced, the total), started, followed in the queue until all sent, and shown in
 // the gallery by itself; a bad line named with nothing sent; variations priced as a total and
-// sent as that many tasks; pause, resume and cancel the rest from the queue.
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+// sent as that many tasks; pause, resume and cancel the rest from the queue; a file opened
+// read as its name says (the core decides).
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import type { Batch } from '../src/lib/bindings/Batch';
 import type { BatchPlan } from '../src/lib/bindings/BatchPlan';
 import { batchFigures } from '../src/lib/components/BatchRow.svelte';
@@ -16,45 +15,25 @@ import { reviewTotal } from '../src/lib/components/form/BatchPanel.svelte';
 import { initialForm, toInput } from '../src/lib/logic/form';
 import { countLabel } from '../src/lib/logic/gallery';
 import { creditsLabel, formatCredits } from '../src/lib/logic/format';
-import { resetServer, server } from './server';
+import { serverPerTest } from './server';
 
 type User = ReturnType<typeof userEvent.setup>;
 
 const MODEL = 'sora-2-text-to-video';
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
+const core = serverPerTest({ demo: true });
 
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-  connect();
-  await backend.startDemo();
-});
 afterEach(async () => {
   // A batch left sending would go on into the next test's library: stop it.
-  for (const b of await backend.listBatches({ limit: 20 }).catch(() => [] as Batch[])) {
-    if (b.actions.includes('cancel')) await backend.cancelBatch({ id: b.id }).catch(() => undefined);
+  for (const b of await core.api.listBatches({ limit: 20 }).catch(() => [] as Batch[])) {
+    if (b.actions.includes('cancel')) await core.api.cancelBatch({ id: b.id }).catch(() => undefined);
   }
-  cleanup();
-  vi.restoreAllMocks();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
 });
 
 /** The window on Create with Sora's form, the batch panel open. */
 async function openPanel(): Promise<User> {
   const user = userEvent.setup();
-  render(App, { props: { api: backend, initial: { screen: 'create', model: MODEL } } });
+  render(App, { props: { api: core.api, initial: { screen: 'create', model: MODEL } } });
   await screen.findByTestId('model-form');
   await user.click(screen.getByTestId('batch-open'));
   expect(screen.getByTestId('batch-open')).toHaveAttribute('aria-expanded', 'true');
@@ -64,8 +43,8 @@ async function openPanel(): Promise<User> {
 
 /** What the core says one item of the form costs, with this prompt. */
 async function singlePrice(prompt: string): Promise<number> {
-  const spec = (await backend.getCatalogue()).find((m) => m.id === MODEL)!;
-  const check = await backend.checkInput({ model: MODEL, input: { ...toInput(spec, initialForm(spec)), prompt } });
+  const spec = (await core.api.getCatalogue()).find((m) => m.id === MODEL)!;
+  const check = await core.api.checkInput({ model: MODEL, input: { ...toInput(spec, initialForm(spec)), prompt } });
   expect(check.credits).not.toBeNull();
   expect(check.credits!).toBeGreaterThan(0);
   return check.credits!;
@@ -84,7 +63,7 @@ function taskRows(): HTMLElement[] {
 }
 
 async function onlyBatch(): Promise<Batch> {
-  const list = await backend.listBatches({ limit: 20 });
+  const list = await core.api.listBatches({ limit: 20 });
   expect(list).toHaveLength(1);
   return list[0];
 }
@@ -92,6 +71,7 @@ async function onlyBatch(): Promise<Batch> {
 describe('the words for a batch', () => {
   const plan = (items: number, estimate: number | null, unpriced: number): BatchPlan => ({
     model: MODEL,
+    format: 'lines',
     items: Array.from({ length: items }, (_, i) => ({ line: i + 1, input: {}, credits_estimated: null })),
     problems: [],
     estimate_credits: estimate,
@@ -132,7 +112,7 @@ describe('a pasted list', () => {
     });
     expect(screen.getByTestId('batch-total').textContent).toBe(`4 items, about ${creditsLabel(each * 4)} in all`);
     expect(screen.queryByTestId('batch-problems')).toBeNull();
-    expect(await backend.listTasks({ limit: 10 })).toEqual([]);
+    expect(await core.api.listTasks({ limit: 10 })).toEqual([]);
 
     // Start: the batch in the queue, its four tasks one by one.
     const startButton = screen.getByTestId('batch-start');
@@ -146,7 +126,7 @@ describe('a pasted list', () => {
     expect(within(screen.getByTestId('queue')).getByTestId(`batch-${batch.id}`)).toBe(row);
     expect(row).toHaveTextContent(batch.name);
     await waitFor(() => expect(taskRows()).toHaveLength(4), { timeout: 15000 });
-    const tasks = await backend.listTasks({ limit: 10 });
+    const tasks = await core.api.listTasks({ limit: 10 });
     expect(tasks.map((t) => t.batch_id)).toEqual([batch.id, batch.id, batch.id, batch.id]);
     expect(tasks.map((t) => t.input.prompt).reverse()).toEqual(prompts);
 
@@ -165,7 +145,7 @@ describe('a pasted list', () => {
     expect(screen.queryByTestId(`batch-${batch.id}-cancel`)).toBeNull();
 
     // The gallery, filtered to the batch: its four.
-    await backend.submitTask({ model: MODEL, input: { ...tasks[0].input, prompt: 'not of the batch' } });
+    await core.api.submitTask({ model: MODEL, input: { ...tasks[0].input, prompt: 'not of the batch' } });
     await user.click(screen.getByTestId(`batch-${batch.id}-show`));
     await screen.findByTestId('gallery');
     const chip = await screen.findByTestId('gallery-filter-batch');
@@ -179,7 +159,7 @@ describe('a pasted list', () => {
     // (jsdom has no 2D canvas: the view says so; the chart itself is the end-to-end test's.)
     vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
     await user.click(screen.getByTestId('nav-spend'));
-    const name = (await backend.getCatalogue()).find((m) => m.id === MODEL)!.name;
+    const name = (await core.api.getCatalogue()).find((m) => m.id === MODEL)!.name;
     await waitFor(() => expect(screen.getAllByTestId('spend-model-row').map((r) => r.dataset.model)).toEqual([MODEL]));
     const modelRow = screen.getByTestId('spend-model-row');
     expect(within(modelRow).getByRole('rowheader')).toHaveTextContent(name);
@@ -211,16 +191,50 @@ describe('a pasted list', () => {
 
     // Nothing was written or sent.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await backend.listBatches({ limit: 20 })).toEqual([]);
-    expect(await backend.listTasks({ limit: 10 })).toEqual([]);
+    expect(await core.api.listBatches({ limit: 20 })).toEqual([]);
+    expect(await core.api.listTasks({ limit: 10 })).toEqual([]);
     expect(taskRows()).toHaveLength(0);
+  });
+});
+
+describe('a list opened from a file', () => {
+  it('is read as its name says, by the core, unless a format is chosen', async () => {
+    const user = await openPanel();
+    const plans = vi.spyOn(core.api, 'planBatch');
+    const csv = 'prompt,n_frames\na fox in the snow,10\nan owl at dusk,15\n';
+    // (jsdom's File has no text(): the window's webview has.)
+    const file = Object.assign(new File([csv], 'Shots.CSV', { type: 'text/csv' }), { text: async () => csv });
+    await user.upload(screen.getByTestId('batch-file'), file);
+    await waitFor(() => expect(screen.getByTestId('batch-text')).toHaveValue(csv));
+    const select = screen.getByTestId('batch-format');
+    expect(select).toHaveValue('file');
+    expect(within(select).getByRole('option', { selected: true })).toHaveTextContent('As its name says (Shots.CSV)');
+
+    // The core chose CSV by the name: two rows (the header is line 1), their own prompts.
+    await user.click(screen.getByTestId('batch-review'));
+    const rows = () => within(screen.getByTestId('batch-table')).getAllByRole('row').slice(1);
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    expect(rows().map((r) => within(r).getAllByRole('cell')[0].textContent)).toEqual(['2', '3']);
+    expect(rows()[1]).toHaveTextContent('an owl at dusk');
+    expect(screen.getByTestId('batch-read-as')).toHaveTextContent('Shots.CSV is read as CSV (first line names the fields)');
+    // The window sent the file's name, not a format of its own.
+    expect(plans.mock.calls[0][0].request).toMatchObject({ format: null, file_name: 'Shots.CSV', text: csv });
+
+    // A format chosen wins over the name: as prompts, the header is a prompt too.
+    await user.selectOptions(select, 'lines');
+    expect(screen.getByTestId('batch-start')).toBeDisabled();
+    await user.click(screen.getByTestId('batch-review'));
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    expect(screen.queryByTestId('batch-read-as')).toBeNull();
+    expect(plans.mock.calls[1][0].request).toMatchObject({ format: 'lines', file_name: 'Shots.CSV' });
+    expect(await core.api.listBatches({ limit: 20 })).toEqual([]);
   });
 });
 
 describe('variations', () => {
   it('show the total for the chosen number and send that many tasks', async () => {
     const user = userEvent.setup();
-    render(App, { props: { api: backend, initial: { screen: 'create', model: MODEL } } });
+    render(App, { props: { api: core.api, initial: { screen: 'create', model: MODEL } } });
     await screen.findByTestId('model-form');
     const prompt = 'a lighthouse at dusk';
     await user.type(screen.getByTestId('input-prompt'), prompt);
@@ -232,7 +246,7 @@ describe('variations', () => {
     const total = await screen.findByTestId('variations-total');
     expect(total).toHaveTextContent(`${creditsLabel(each * 3)} for 3`);
     // The core agrees: three copies of the form, three times the price.
-    const plan = await backend.planBatch({
+    const plan = await core.api.planBatch({
       request: { model: MODEL, base: { prompt }, format: 'variations', text: '', count: 3, cap_credits: null, name: null },
     });
     expect(plan.estimate_credits).toBe(each * 3);
@@ -243,7 +257,7 @@ describe('variations', () => {
     expect([batch.format, batch.items]).toEqual(['variations', 3]);
     await screen.findByTestId(`batch-${batch.id}`);
     await waitFor(() => expect(taskRows()).toHaveLength(3), { timeout: 15000 });
-    const tasks = await backend.listTasks({ limit: 10 });
+    const tasks = await core.api.listTasks({ limit: 10 });
     expect(tasks.map((t) => [t.batch_id, t.input.prompt])).toEqual([
       [batch.id, prompt],
       [batch.id, prompt],
@@ -268,13 +282,13 @@ describe('a batch in the queue', () => {
     await waitFor(() => expect(row).toHaveAttribute('data-state', 'paused'));
     expect(row).toHaveTextContent('Paused');
     expect(screen.queryByTestId(`${id}-pause`)).toBeNull();
-    const paused = (await backend.listBatches({ limit: 1 }))[0];
+    const paused = (await core.api.listBatches({ limit: 1 }))[0];
     expect(paused.pending).toBeGreaterThan(0);
     // Paused: nothing more goes out.
     await new Promise((r) => setTimeout(r, 2500));
-    const still = (await backend.listBatches({ limit: 1 }))[0];
+    const still = (await core.api.listBatches({ limit: 1 }))[0];
     expect([still.state, still.sent]).toEqual(['paused', paused.sent]);
-    expect((await backend.listTasks({ limit: 20 })).length).toBe(paused.sent);
+    expect((await core.api.listTasks({ limit: 20 })).length).toBe(paused.sent);
     expect(screen.getByTestId(`${id}-figures`)).toHaveTextContent(`${paused.sent} of 8 sent`);
 
     // Resume, then pause again at once.
@@ -287,18 +301,18 @@ describe('a batch in the queue', () => {
     // Cancel asks first; "Keep them" keeps them.
     await user.click(screen.getByTestId(`${id}-cancel`));
     const dialog = await screen.findByTestId('confirm-dialog');
-    const left = (await backend.listBatches({ limit: 1 }))[0];
+    const left = (await core.api.listBatches({ limit: 1 }))[0];
     expect(left.pending).toBeGreaterThan(0);
     expect(dialog).toHaveTextContent(`Cancel the ${left.pending} items not sent yet?`);
     await user.click(screen.getByTestId('confirm-no'));
     await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).toBeNull());
-    expect((await backend.listBatches({ limit: 1 }))[0].state).toBe('paused');
+    expect((await core.api.listBatches({ limit: 1 }))[0].state).toBe('paused');
 
     await user.click(screen.getByTestId(`${id}-cancel`));
     await user.click(await screen.findByTestId('confirm-yes'));
     // Cancelled, nothing left to send: it leaves the queue; what was sent stays there.
     await waitFor(() => expect(screen.queryByTestId(id)).toBeNull());
-    const done = (await backend.listBatches({ limit: 1 }))[0];
+    const done = (await core.api.listBatches({ limit: 1 }))[0];
     expect([done.state, done.pending, done.actions]).toEqual(['cancelled', 0, []]);
     expect(done.sent + done.cancelled).toBe(8);
     expect(done.cancelled).toBe(left.pending);

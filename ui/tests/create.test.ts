@@ -1,68 +1,37 @@
 // Create against the real core (the browser server): the model picker grouped by family and
 // searchable; what Kie said of a paused model and the switch to a live alternative; fields the
 // core hides; `@` names from the form itself; the estimate following every field.
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
+import type { StudioApi } from '../src/lib/api';
 import type { ModelSpec } from '../src/lib/bindings/ModelSpec';
 import type { JsonValue } from '../src/lib/bindings/serde_json/JsonValue';
 import { initialForm, toInput } from '../src/lib/logic/form';
 import { creditsLabel } from '../src/lib/logic/format';
 import { availabilityTitle, byFamily } from '../src/lib/logic/models';
-import { resetServer, server, simFault } from './server';
+import { server, serverPerTest, simFault } from './server';
 
 type User = ReturnType<typeof userEvent.setup>;
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
-
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-  const info = await connect().getAppInfo();
-  if (info.key.set) await backend.deleteKey();
-  await resetServer();
-});
-afterEach(async () => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-  const { url, token } = server();
-  const t = createHttpTransport({ url, token });
-  const api = createStudioApi(t);
-  if ((await api.getAppInfo()).key.set) await api.deleteKey();
-  t.close();
-});
+const core = serverPerTest();
 
 /** The demo library, the window on Create. */
 async function startDemo(model?: string): Promise<User> {
-  connect();
-  await backend.startDemo();
+  await core.api.startDemo();
   const user = userEvent.setup();
-  render(App, { props: { api: backend, initial: { screen: 'create', model } } });
+  render(App, { props: { api: core.api, initial: { screen: 'create', model } } });
   await screen.findByTestId('model-form');
   return user;
 }
 
 /** The real library on the server's own Kie simulator. */
 async function startReal(before?: (api: StudioApi) => Promise<void>): Promise<User> {
-  connect();
-  await backend.setKey({ key: server().sim_key });
-  await before?.(backend);
+  await core.api.setKey({ key: server().sim_key });
+  await before?.(core.api);
   const user = userEvent.setup();
-  render(App, { props: { api: backend } });
+  render(App, { props: { api: core.api } });
   await screen.findByTestId('model-form');
   return user;
 }
@@ -84,7 +53,7 @@ function familyHeadings(): string[] {
 
 /** What the core says `input` costs, as the form shows it. */
 async function priceOf(spec: ModelSpec, patch: Record<string, JsonValue>): Promise<string> {
-  const check = await backend.checkInput({ model: spec.id, input: { ...toInput(spec, initialForm(spec)), ...patch } });
+  const check = await core.api.checkInput({ model: spec.id, input: { ...toInput(spec, initialForm(spec)), ...patch } });
   expect(check.credits, `${spec.id} ${JSON.stringify(patch)} has a price`).not.toBeNull();
   return creditsLabel(check.credits!);
 }
@@ -92,7 +61,7 @@ async function priceOf(spec: ModelSpec, patch: Record<string, JsonValue>): Promi
 describe('the model picker', () => {
   it('groups models by family in catalogue order, with prices from the core, and searches them', async () => {
     const user = await startDemo();
-    const cards = await backend.listModels();
+    const cards = await core.api.listModels();
     expect(cards.length).toBeGreaterThanOrEqual(20);
     const families = byFamily(cards).map((f) => f.family);
     expect(families[0]).toBe('Sora');
@@ -166,14 +135,14 @@ describe('a model Kie has paused', () => {
     await waitFor(() => expect(screen.getByTestId('task-1')).toHaveAttribute('data-status', 'failed'), { timeout: 10000 });
 
     const notice = await screen.findByTestId('model-status', {}, { timeout: 5000 });
-    const card = (await backend.listModels()).find((c) => c.id === 'sora-2-text-to-video')!;
+    const card = (await core.api.listModels()).find((c) => c.id === 'sora-2-text-to-video')!;
     expect(card.status?.state).toBe('paused');
     expect(notice).toHaveTextContent(availabilityTitle(card.status!));
     expect(notice).toHaveTextContent(new Date(card.status!.since_ms).toLocaleDateString(undefined, { day: 'numeric', month: 'short' }));
     expect(screen.getByTestId('model-status-message')).toHaveTextContent(card.status!.message);
     expect(screen.getByTestId('model-status-sora-2-text-to-video')).toHaveTextContent('Paused');
 
-    const alt = (await backend.getCatalogue()).find((m) => m.id === card.alternative)!;
+    const alt = (await core.api.getCatalogue()).find((m) => m.id === card.alternative)!;
     expect(alt).toBeTruthy();
     const button = screen.getByTestId('try-alternative');
     expect(button).toHaveTextContent(`Try ${alt.name} instead`);
@@ -184,7 +153,7 @@ describe('a model Kie has paused', () => {
     expect(screen.queryByTestId('model-status')).toBeNull();
     // Nothing was sent again by itself.
     expect(screen.queryByTestId('task-2')).toBeNull();
-    expect(await backend.listTasks({ limit: 10 })).toHaveLength(1);
+    expect(await core.api.listTasks({ limit: 10 })).toHaveLength(1);
   });
 });
 
@@ -269,7 +238,7 @@ describe('@ names from the form', () => {
 describe('the estimate', () => {
   it('follows every field, per-second prices too (Kling’s length and mode)', async () => {
     const user = await startDemo('kling-3.0/video');
-    const spec = (await backend.getCatalogue()).find((m) => m.id === 'kling-3.0/video')!;
+    const spec = (await core.api.getCatalogue()).find((m) => m.id === 'kling-3.0/video')!;
     expect(spec.pricing?.seconds_field).toBe('duration');
     const cost = () => screen.getByTestId('cost-estimate');
     await waitFor(() => expect(cost()).toHaveTextContent(/credits/));
@@ -288,7 +257,7 @@ describe('the estimate', () => {
 
   it('follows a typed length (Seedance, whole seconds with a unit)', async () => {
     const user = await startDemo('bytedance/seedance-2');
-    const spec = (await backend.getCatalogue()).find((m) => m.id === 'bytedance/seedance-2')!;
+    const spec = (await core.api.getCatalogue()).find((m) => m.id === 'bytedance/seedance-2')!;
     const field = screen.getByTestId('field-duration');
     expect(field).toHaveTextContent('s');
     const input = screen.getByTestId('input-duration') as HTMLInputElement;

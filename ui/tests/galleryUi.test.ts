@@ -1,21 +1,20 @@
 // The gallery and the character registry against the real core (the browser server): a
 // virtual grid over 10,000 seeded results, search and filters, the detail panel and its
 // actions, the library check, poster captures, and the characters screen.
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import App from '../src/App.svelte';
 import type { ResultQuery } from '../src/lib/bindings/ResultQuery';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
+import type { StudioApi } from '../src/lib/api';
 import Gallery from '../src/lib/components/Gallery.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { HEALTH_DELAY_MS } from '../src/lib/state/gallery.svelte';
 import { spec } from './catalogue';
-import { resetServer, seedDemoLibrary, server } from './server';
+import { seedDemoLibrary, server, serverPerTest } from './server';
 
 /** A whole `ResultQuery` (newest first, one page) with `patch` applied. */
 function resultQuery(patch: Partial<ResultQuery> = {}): ResultQuery {
@@ -24,35 +23,14 @@ function resultQuery(patch: Partial<ResultQuery> = {}): ResultQuery {
 
 const JPEG = btoa(String.fromCharCode(0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46));
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-});
-afterEach(() => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-});
-
-/** A window's API on the server. */
-function connect(): StudioApi {
-  const s = server();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
+const core = serverPerTest();
 
 /** The demo library, seeded with `many` finished videos (none: an empty one), and opened. */
 async function openDemo(many = 0, before?: () => void): Promise<StudioApi> {
   await seedDemoLibrary(many);
   before?.();
-  const api = connect();
-  await api.startDemo();
-  return api;
+  await core.api.startDemo();
+  return core.api;
 }
 
 /** The demo library's folder (the server's library, `-demo`). */
@@ -77,7 +55,7 @@ function tiles(): HTMLElement[] {
 async function openGallery(many: number, before?: () => void) {
   await openDemo(many, before);
   const user = userEvent.setup();
-  render(App, { props: { api: backend, initial: { screen: 'gallery' } } });
+  render(App, { props: { api: core.api, initial: { screen: 'gallery' } } });
   await screen.findByTestId('gallery');
   await waitFor(() => expect(tiles().length).toBeGreaterThan(0), { timeout: 5000 });
   return user;
@@ -102,7 +80,7 @@ async function addCharacters(api: StudioApi) {
 describe('the gallery', () => {
   it('puts only a window of tiles in the DOM with 10,000 results, and pages as it scrolls', async () => {
     await openGallery(10_000);
-    const list = vi.spyOn(backend, 'listResults');
+    const list = vi.spyOn(core.api, 'listResults');
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('10,000 videos'));
     const before = tiles().length;
     expect(before).toBeGreaterThan(8);
@@ -113,10 +91,10 @@ describe('the gallery', () => {
     scroller.scrollTop = 6800;
     await fireEvent.scroll(scroller);
     await waitFor(() => expect(list.mock.calls.some((c) => c[0].query.after)).toBe(true));
-    const first = await backend.listResults({ query: resultQuery({ limit: 120 }) });
+    const first = await core.api.listResults({ query: resultQuery({ limit: 120 }) });
     const second = list.mock.calls.find((c) => c[0].query.after)![0].query;
     expect(second.after).toEqual(first.next);
-    const next = await backend.listResults({ query: resultQuery({ offset: 120 }) });
+    const next = await core.api.listResults({ query: resultQuery({ offset: 120 }) });
     await waitFor(() => expect(screen.getByTestId(`result-${next.items[0].id}`).dataset.index).toBe('120'));
     // Far down: a few hundred rows further, another window, fetched by offset.
     scroller.scrollTop = 200_000;
@@ -145,7 +123,7 @@ describe('the gallery', () => {
     });
     // The core's matches, in its order (a tile shows the prompt cut short, or a storyboard's
     // first shot, so the words matched may not be on it).
-    const found = await backend.listResults({ query: resultQuery({ search: 'fox sno' }) });
+    const found = await core.api.listResults({ query: resultQuery({ search: 'fox sno' }) });
     expect(found.total).toBeLessThan(2_000);
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${found.total.toLocaleString('en-US')} videos`));
     await waitFor(() => {
@@ -163,7 +141,7 @@ describe('the gallery', () => {
 
   it('filters favourites, model and kind', async () => {
     const user = await openGallery(1_000);
-    const favTotal = (await backend.listResults({ query: resultQuery({ favourites_only: true, limit: 1 }) })).total;
+    const favTotal = (await core.api.listResults({ query: resultQuery({ favourites_only: true, limit: 1 }) })).total;
     expect(favTotal).toBeGreaterThan(0);
     await user.click(screen.getByTestId('gallery-filter-favourites'));
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${favTotal} videos`));
@@ -171,12 +149,12 @@ describe('the gallery', () => {
     await user.click(screen.getByTestId('gallery-filter-favourites'));
     // The seeded library holds videos only: no characters.
     await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'character');
-    const chars = (await backend.listResults({ query: resultQuery({ kind: 'character', limit: 1 }) })).total;
+    const chars = (await core.api.listResults({ query: resultQuery({ kind: 'character', limit: 1 }) })).total;
     expect(chars).toBe(0);
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${chars} characters`));
     await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'all');
     await user.selectOptions(screen.getByTestId('gallery-filter-model'), 'sora-2-pro-storyboard');
-    const boards = (await backend.listResults({ query: resultQuery({ model: 'sora-2-pro-storyboard', limit: 1 }) })).total;
+    const boards = (await core.api.listResults({ query: resultQuery({ model: 'sora-2-pro-storyboard', limit: 1 }) })).total;
     expect(boards).toBeGreaterThan(0);
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${boards} videos`));
     await waitFor(() => expect(tiles().length > 0 && tiles().every((t) => t.textContent!.includes('Storyboard'))).toBe(true));
@@ -187,18 +165,18 @@ describe('the gallery', () => {
   it('filters by a whole family of models, grouped by family', async () => {
     const user = await openGallery(300);
     const select = screen.getByTestId('gallery-filter-model') as HTMLSelectElement;
-    const catalogue = await backend.getCatalogue();
+    const catalogue = await core.api.getCatalogue();
     const families: string[] = [];
     for (const m of catalogue) if (!families.includes(m.family)) families.push(m.family);
     await waitFor(() => expect([...select.querySelectorAll('optgroup')].map((g) => g.label)).toEqual(families));
     const sora = select.querySelector<HTMLOptGroupElement>('optgroup[label="Sora"]')!;
     expect(within(sora).getByRole('option', { name: 'All Sora models' })).toHaveValue('family:Sora');
-    const all = (await backend.listResults({ query: resultQuery({ limit: 1 }) })).total;
-    const soraTotal = (await backend.listResults({ query: resultQuery({ family: 'Sora', limit: 1 }) })).total;
+    const all = (await core.api.listResults({ query: resultQuery({ limit: 1 }) })).total;
+    const soraTotal = (await core.api.listResults({ query: resultQuery({ family: 'Sora', limit: 1 }) })).total;
     expect(soraTotal).toBeGreaterThan(0);
     await user.selectOptions(select, 'family:Sora');
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${soraTotal.toLocaleString('en-US')} videos`));
-    const klingTotal = (await backend.listResults({ query: resultQuery({ family: 'Kling', limit: 1 }) })).total;
+    const klingTotal = (await core.api.listResults({ query: resultQuery({ family: 'Kling', limit: 1 }) })).total;
     await user.selectOptions(select, 'family:Kling');
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(`${klingTotal.toLocaleString('en-US')} videos`));
     expect(soraTotal + klingTotal).toBeLessThanOrEqual(all);
@@ -215,13 +193,13 @@ describe('the gallery', () => {
     const id = tile.dataset.testid!.replace('result-', '');
     await user.click(screen.getByTestId(`result-${id}-star`));
     await waitFor(() => expect(screen.getByTestId(`result-${id}`)).toHaveAttribute('data-favourite', 'true'));
-    expect((await backend.getResult({ id: Number(id) })).view.favourite).toBe(true);
+    expect((await core.api.getResult({ id: Number(id) })).view.favourite).toBe(true);
   });
 
   it('opens a result with its prompt and details; arrows move, Escape closes', async () => {
     const user = await openGallery(30);
     const id = await openFirst(user);
-    const detail = await backend.getResult({ id });
+    const detail = await core.api.getResult({ id });
     const r = detail.view;
     expect(screen.getByTestId('detail-prompt')).toHaveTextContent(r.prompt!);
     // The seeded Kie task ids: 32 hex digits.
@@ -248,7 +226,7 @@ describe('the gallery', () => {
     const id = await openFirst(user);
     await user.type(screen.getByTestId('detail-notes'), 'not saved by hand');
     await user.keyboard('{Escape}');
-    await waitFor(async () => expect((await backend.getResult({ id })).view.notes).toBe('not saved by hand'));
+    await waitFor(async () => expect((await core.api.getResult({ id })).view.notes).toBe('not saved by hand'));
     const scroller = screen.getByTestId('gallery-scroll');
     scroller.scrollTop = 50_000;
     await fireEvent.scroll(scroller);
@@ -267,7 +245,7 @@ describe('the gallery', () => {
   it('stays on the open result when a new one arrives, and Escape in a question only closes the question', async () => {
     const user = await openGallery(30);
     const id = await openFirst(user);
-    await backend.submitTask({ model: 'sora-2-text-to-video', input: { prompt: 'A brand new one' } });
+    await core.api.submitTask({ model: 'sora-2-text-to-video', input: { prompt: 'A brand new one' } });
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('31 videos'), { timeout: 15_000 });
     await waitFor(() => expect(screen.getByTestId('detail')).toHaveTextContent('2 of 31'));
     expect(screen.getByTestId('detail')).toHaveAttribute('data-result', String(id));
@@ -284,7 +262,7 @@ describe('the gallery', () => {
     Object.defineProperty(navigator, 'clipboard', { value: { writeText: write }, configurable: true });
     const id = await openFirst(user);
     await user.click(screen.getByTestId('detail-copy-prompt'));
-    expect(write).toHaveBeenCalledWith((await backend.getResult({ id })).view.prompt);
+    expect(write).toHaveBeenCalledWith((await core.api.getResult({ id })).view.prompt);
     expect(screen.getByTestId('detail-copy-prompt')).toHaveTextContent('Copied');
   });
 
@@ -296,7 +274,7 @@ describe('the gallery', () => {
     await user.selectOptions(select, 'sora-2-text-to-video');
     await waitFor(() => expect(tiles().length > 0 && tiles().every((t) => t.textContent!.includes('Sora 2 – Text to video'))).toBe(true));
     const id = await openFirst(user);
-    const d = await backend.getResult({ id });
+    const d = await core.api.getResult({ id });
     await user.click(screen.getByTestId('detail-remix'));
     const form = await screen.findByTestId('model-form');
     expect(form).toHaveAttribute('data-model', 'sora-2-text-to-video');
@@ -309,7 +287,7 @@ describe('the gallery', () => {
     await user.selectOptions(screen.getByTestId('gallery-filter-kind'), 'video');
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent(/videos/));
     const id = await openFirst(user);
-    const kie = (await backend.getResult({ id })).task.kie_task_id!;
+    const kie = (await core.api.getResult({ id })).task.kie_task_id!;
     await user.click(screen.getByTestId('detail-make-character'));
     await waitFor(() => expect(screen.getByTestId('model-form')).toHaveAttribute('data-model', 'sora-2-characters-pro'));
     expect(screen.getByTestId('input-origin_task_id')).toHaveValue(kie);
@@ -322,12 +300,12 @@ describe('the gallery', () => {
     expect(await screen.findByTestId('confirm-dialog')).toHaveTextContent('cannot be undone');
     await user.click(screen.getByTestId('confirm-no'));
     expect(screen.getByTestId('detail')).toBeInTheDocument();
-    expect((await backend.getResult({ id })).view.id).toBe(id);
+    expect((await core.api.getResult({ id })).view.id).toBe(id);
     await user.click(screen.getByTestId('detail-delete'));
     await user.click(await screen.findByTestId('confirm-yes'));
     await waitFor(() => expect(screen.queryByTestId('detail')).toBeNull());
     await waitFor(() => expect(screen.queryByTestId(`result-${id}`)).toBeNull());
-    await expect(backend.getResult({ id })).rejects.toMatchObject({ code: 'not_in_library' });
+    await expect(core.api.getResult({ id })).rejects.toMatchObject({ code: 'not_in_library' });
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('29 videos'));
   });
 
@@ -340,7 +318,7 @@ describe('the gallery', () => {
     await user.type(screen.getByTestId('detail-notes'), 'zanzibar trip');
     await user.click(screen.getByTestId('detail-notes-save'));
     await waitFor(() => expect(screen.getByTestId('detail-notes-save')).toBeDisabled());
-    expect((await backend.getResult({ id })).view.notes).toBe('zanzibar trip');
+    expect((await core.api.getResult({ id })).view.notes).toBe('zanzibar trip');
     await user.keyboard('{Escape}');
     await user.type(screen.getByTestId('gallery-search'), 'zanz');
     await waitFor(() => expect(screen.getByTestId('gallery-count')).toHaveTextContent('1 video'));
@@ -351,7 +329,7 @@ describe('the gallery', () => {
     const user = await openGallery(5);
     const id = await openFirst(user);
     // What the window gets: the export was cancelled.
-    expect(await backend.exportResult({ id })).toBeNull();
+    expect(await core.api.exportResult({ id })).toBeNull();
     await user.click(screen.getByTestId('detail-export'));
     await waitFor(() => expect(screen.getByTestId('detail-export')).toHaveTextContent('Export…'));
     expect(screen.getByTestId('detail-export')).toBeEnabled();
@@ -379,7 +357,7 @@ describe('the gallery', () => {
     const banner = await screen.findByTestId('health-banner', {}, { timeout: HEALTH_DELAY_MS + 3000 });
     expect(banner).toHaveTextContent('2 videos are missing from disk, 2 files are not in the library');
     // Their tiles say so too (the oldest results).
-    const missing = (await backend.libraryHealth()).missing;
+    const missing = (await core.api.libraryHealth()).missing;
     expect(missing).toHaveLength(2);
     const scroller = screen.getByTestId('gallery-scroll');
     scroller.scrollTop = 100_000;
@@ -395,7 +373,7 @@ describe('the gallery', () => {
 
   it('says there is nothing yet in an empty library', async () => {
     await openDemo(0);
-    render(App, { props: { api: backend, initial: { screen: 'gallery' } } });
+    render(App, { props: { api: core.api, initial: { screen: 'gallery' } } });
     expect(await screen.findByText('No videos yet — make one in Create.')).toBeInTheDocument();
     expect(screen.getByTestId('gallery-count')).toHaveTextContent('0 videos');
     expect(screen.queryByTestId('health-banner')).toBeNull();
@@ -498,7 +476,7 @@ describe('the characters screen', () => {
     await user.click(screen.getByTestId('character-new_hero-remove'));
     await user.click(await screen.findByTestId('confirm-yes'));
     await waitFor(() => expect(screen.queryByTestId('character-new_hero')).toBeNull());
-    expect((await backend.listCharacters()).some((c) => c.handle === 'new_hero')).toBe(false);
+    expect((await core.api.listCharacters()).some((c) => c.handle === 'new_hero')).toBe(false);
   });
 
   it('copies a handle', async () => {
@@ -529,7 +507,7 @@ describe('the characters screen', () => {
       return b!;
     });
     const taskId = Number(first.dataset.testid!.replace('origin-video-', ''));
-    const kie = (await backend.getTask({ id: taskId })).kie_task_id;
+    const kie = (await core.api.getTask({ id: taskId })).kie_task_id;
     await user.click(first);
     await waitFor(() => expect(screen.getByTestId('model-form')).toHaveAttribute('data-model', 'sora-2-characters-pro'));
     expect(screen.getByTestId('input-origin_task_id')).toHaveValue(kie);

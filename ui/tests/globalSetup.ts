@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestProject } from 'vitest/node';
-import type { ServerInfo } from './server';
+import type { ServerInfo } from './serverInfo';
 
 let child: ChildProcess | null = null;
 

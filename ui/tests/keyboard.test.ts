@@ -2,35 +2,19 @@
 // focus between tiles by the grid's columns and End/Home reach the ends of a virtual grid of
 // 10,000 results (scrolled and fetched on the way); the confirm dialog gives the focus back to
 // the button that opened it. The whole flow in the real window: tests/e2e/tests/keyboard.rs.
-import { cleanup, render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
-import { resetServer, seedDemoLibrary, server } from './server';
+import { seedDemoLibrary, serverPerTest } from './server';
 
-let transport: HttpTransport | null = null;
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-});
-afterEach(() => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-});
+const core = serverPerTest();
 
 async function openGallery(many: number) {
   await seedDemoLibrary(many);
-  const s = server();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  const api: StudioApi = createStudioApi(transport);
-  await api.startDemo();
+  await core.api.startDemo();
   const user = userEvent.setup();
-  render(App, { props: { api, initial: { screen: 'gallery' } } });
+  render(App, { props: { api: core.api, initial: { screen: 'gallery' } } });
   await screen.findByTestId('gallery');
   await waitFor(() => expect(document.querySelector('[data-index="0"] .open')).not.toBeNull(), { timeout: 5000 });
   return user;

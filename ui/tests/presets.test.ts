@@ -2,43 +2,19 @@
 // values under a name (Enter saves, Escape cancels, the core's message under the field with
 // the typed name kept), start from one of this model or of another (which switches the model),
 // delete one. Every control is named and reachable by keyboard.
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
-import { resetServer, server } from './server';
+import { serverPerTest } from './server';
 
 type User = ReturnType<typeof userEvent.setup>;
 
-let backend: StudioApi;
-let transport: HttpTransport | null = null;
-
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  backend = createStudioApi(transport);
-  return backend;
-}
-
-beforeEach(async () => {
-  localStorage.clear();
-  await resetServer();
-  connect();
-  await backend.startDemo();
-});
-afterEach(() => {
-  cleanup();
-  transport?.close();
-  transport = null;
-  localStorage.clear();
-});
+const core = serverPerTest({ demo: true });
 
 async function open(model: string): Promise<User> {
   const user = userEvent.setup();
-  render(App, { props: { api: backend, initial: { screen: 'create', model } } });
+  render(App, { props: { api: core.api, initial: { screen: 'create', model } } });
   await screen.findByTestId('model-form');
   await screen.findByTestId('presets');
   return user;
@@ -63,14 +39,14 @@ describe('presets', () => {
     expect(name).toHaveValue(long);
     expect(name).toHaveAttribute('aria-invalid', 'true');
     expect(name).toHaveAccessibleDescription(expect.stringContaining('60'));
-    expect(await backend.listPresets()).toEqual([]);
+    expect(await core.api.listPresets()).toEqual([]);
 
     await user.clear(name);
     await user.type(name, '  Snowy  {Enter}');
     await waitFor(() => expect(screen.queryByTestId('preset-name')).toBeNull());
     expect(screen.getByTestId('preset-note')).toHaveTextContent('Saved as “Snowy”.');
     expect(screen.getByTestId('preset-save')).toHaveFocus();
-    const saved = await backend.listPresets();
+    const saved = await core.api.listPresets();
     expect(saved.map((p) => [p.name, p.model, p.input.prompt])).toEqual([['Snowy', T2V, 'A fox in the snow']]);
 
     // Escape leaves without saving, the button focused again.
@@ -78,7 +54,7 @@ describe('presets', () => {
     await user.type(screen.getByTestId('preset-name'), 'Other{Escape}');
     expect(screen.queryByTestId('preset-name')).toBeNull();
     expect(screen.getByTestId('preset-save')).toHaveFocus();
-    expect((await backend.listPresets()).length).toBe(1);
+    expect((await core.api.listPresets()).length).toBe(1);
 
     // The same name in another case replaces it.
     await user.clear(screen.getByTestId('input-prompt'));
@@ -86,13 +62,13 @@ describe('presets', () => {
     await user.click(screen.getByTestId('preset-save'));
     await user.type(screen.getByTestId('preset-name'), 'SNOWY{Enter}');
     await waitFor(() => expect(screen.getByTestId('preset-note')).toHaveTextContent('Updated “SNOWY”.'));
-    const replaced = await backend.listPresets();
+    const replaced = await core.api.listPresets();
     expect(replaced.map((p) => [p.id, p.input.prompt])).toEqual([[saved[0].id, 'A fox in the rain']]);
   });
 
   it('starts the form from a preset of this model, and switches model for another', async () => {
-    const mine = await backend.savePreset({ name: 'Rainy fox', model: T2V, input: { prompt: 'A fox in the rain', aspect_ratio: 'portrait' } });
-    const other = await backend.savePreset({ name: 'Wave', model: I2V, input: { prompt: 'Wave hello' } });
+    const mine = await core.api.savePreset({ name: 'Rainy fox', model: T2V, input: { prompt: 'A fox in the rain', aspect_ratio: 'portrait' } });
+    const other = await core.api.savePreset({ name: 'Wave', model: I2V, input: { prompt: 'Wave hello' } });
     const user = await open(T2V);
     const prompt = screen.getByTestId('input-prompt');
     await user.type(prompt, 'Something else');
@@ -130,19 +106,19 @@ describe('presets', () => {
   });
 
   it('deletes a preset after asking', async () => {
-    const p = await backend.savePreset({ name: 'Gone soon', model: T2V, input: { prompt: 'x' } });
+    const p = await core.api.savePreset({ name: 'Gone soon', model: T2V, input: { prompt: 'x' } });
     const user = await open(T2V);
     await user.click(screen.getByTestId('preset-toggle'));
     const del = await screen.findByTestId(`preset-delete-${p.id}`);
     expect(del).toHaveAccessibleName('Delete the preset “Gone soon”');
     await user.click(del);
     await user.click(await screen.findByTestId('confirm-no'));
-    expect(await backend.listPresets()).toHaveLength(1);
+    expect(await core.api.listPresets()).toHaveLength(1);
     await user.click(screen.getByTestId(`preset-delete-${p.id}`));
     await user.click(await screen.findByTestId('confirm-yes'));
     await waitFor(() => expect(screen.queryByTestId(`preset-${p.id}`)).toBeNull());
     expect(screen.getByTestId('preset-note')).toHaveTextContent('Deleted “Gone soon”.');
-    expect(await backend.listPresets()).toEqual([]);
+    expect(await core.api.listPresets()).toEqual([]);
     expect(screen.getByTestId('preset-list')).toHaveTextContent('No presets yet');
   });
 });

@@ -4,22 +4,11 @@
 // and against a stub for the call itself.
 import { cleanup, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import type { AppInfo } from '../src/lib/bindings/AppInfo';
 import { RULES, stubApi } from './stubApi';
-import { resetServer, server } from './server';
-
-let transport: HttpTransport | null = null;
-
-function connect(): StudioApi {
-  const s = server();
-  transport?.close();
-  transport = createHttpTransport({ url: s.url, token: s.token });
-  return createStudioApi(transport);
-}
+import { serverPerTest } from './server';
 
 function info(logDir: string | null): AppInfo {
   return {
@@ -52,18 +41,10 @@ function stubWindow(logDir: string | null, openFolder: unknown = null) {
 }
 
 describe('settings against the real core', () => {
-  beforeEach(async () => {
-    localStorage.clear();
-    await resetServer();
-  });
-  afterEach(() => {
-    cleanup();
-    transport?.close();
-    transport = null;
-  });
+  const core = serverPerTest();
 
   it('shows the version, the library folder and the log folder, and says when no file manager opens', async () => {
-    const api = connect();
+    const api = core.api;
     await api.startDemo();
     const got = await api.getAppInfo();
     expect(got.log_dir).toMatch(/logs$/);

@@ -2,18 +2,16 @@
 // screen against the real core (the browser server's demo): the total, the per-model table
 // (the chart's text alternative), estimates marked while a task runs and Kie's own figure
 // once it is done.
-import { cleanup, render, screen, waitFor, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../src/App.svelte';
-import { createStudioApi, type StudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
 import type { DaySpend } from '../src/lib/bindings/DaySpend';
 import type { SpendAmount } from '../src/lib/bindings/SpendAmount';
 import type { SpendReport } from '../src/lib/bindings/SpendReport';
 import { formatCredits, formatUsd } from '../src/lib/logic/format';
 import { dayLabel, spendChart, spendSignature, spendSummary, utcOffsetMinutes } from '../src/lib/logic/spend';
-import { resetServer, server } from './server';
+import { serverPerTest } from './server';
 import { taskRow } from './taskRow';
 
 function amount(actual: number, estimated = 0, estimatedTasks = 0): SpendAmount {
@@ -89,30 +87,15 @@ describe('the spend chart’s data', () => {
 });
 
 describe('the spend view against the real core', () => {
-  let transport: HttpTransport | null = null;
+  const core = serverPerTest();
 
-  function connect(): StudioApi {
-    const s = server();
-    transport?.close();
-    transport = createHttpTransport({ url: s.url, token: s.token });
-    return createStudioApi(transport);
-  }
-
-  beforeEach(async () => {
-    localStorage.clear();
-    await resetServer();
+  beforeEach(() => {
     // jsdom has no 2D canvas: say so quietly instead of its "not implemented" noise.
     vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
   });
-  afterEach(() => {
-    cleanup();
-    vi.restoreAllMocks();
-    transport?.close();
-    transport = null;
-  });
 
   it('shows the total, the models and the days: estimates while running, Kie’s figure once done', async () => {
-    const api = connect();
+    const api = core.api;
     await api.startDemo();
     const input = { prompt: 'a fox in the snow', n_frames: '10', aspect_ratio: 'landscape' };
     const first = await api.submitTask({ model: 'sora-2-text-to-video', input });
@@ -155,7 +138,7 @@ describe('the spend view against the real core', () => {
   }, 40000);
 
   it('says when nothing was spent', async () => {
-    const api = connect();
+    const api = core.api;
     await api.startDemo();
     render(App, { props: { api, initial: { screen: 'spend' } } });
     await waitFor(() => expect(screen.getByTestId('spend-total')).toHaveTextContent('0 credits'));

@@ -16,8 +16,21 @@ export interface StubTransport extends Transport {
   emit(event: string, payload: unknown): void;
 }
 
-/** `answers[command]` is the result (or a function of the arguments); a missing one rejects with `internal`. */
-export function stubTransport(answers: Record<string, unknown> = {}): StubTransport {
+/**
+ * What the window asks on its own once a library is open, answered as an empty library would
+ * (a test's own answers replace them): without them every stub-based test logs its failure.
+ */
+export const BACKGROUND: Record<string, unknown> = {
+  list_batches: [],
+  watch_progress: null,
+};
+
+/**
+ * `answers[command]` is the result (or a function of the arguments), else `BACKGROUND`'s; a
+ * missing one rejects with `internal`.
+ */
+export function stubTransport(given: Record<string, unknown> = {}): StubTransport {
+  const answers = { ...BACKGROUND, ...given };
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const t: StubTransport = {
     kind: 'tauri',

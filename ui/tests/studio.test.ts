@@ -1,10 +1,8 @@
 import { waitFor } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStudioApi } from '../src/lib/api';
-import { createHttpTransport, type HttpTransport } from '../src/lib/api/http';
+import { describe, expect, it, vi } from 'vitest';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { RULES, stubApi } from './stubApi';
-import { resetServer, server } from './server';
+import { server, serverPerTest } from './server';
 
 function withInfo(mediaBase: string | null): Studio {
   const s = new Studio(stubApi().api);
@@ -48,26 +46,37 @@ describe('media URLs', () => {
   });
 });
 
+describe('the stub core', () => {
+  it('answers what the window asks on its own, so a test on it logs no failure', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const { api, transport } = stubApi();
+      const s = new Studio(api);
+      await s.loadBatches();
+      const stop = api.onProgress(() => undefined);
+      await new Promise((r) => setTimeout(r, 0));
+      stop();
+      expect(transport.calls.map((c) => c.command)).toEqual(['list_batches', 'watch_progress']);
+      expect(s.batches).toEqual([]);
+      expect(errors).not.toHaveBeenCalled();
+      // A test's own answer comes first.
+      const batch = { id: 7, updated_at: 1, sent: 0 };
+      const own = new Studio(stubApi({ list_batches: [batch] }).api);
+      await own.loadBatches();
+      expect(own.batches).toEqual([batch]);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
 // A task's whole life on the real core (the browser server, on its own Kie simulator).
 describe('the live queue', () => {
-  let transport: HttpTransport | null = null;
-  beforeEach(async () => {
-    await resetServer();
-  });
-  afterEach(async () => {
-    // The keyring outlives a reset: leave no key behind.
-    const { url, token } = server();
-    const api = createStudioApi(createHttpTransport({ url, token }));
-    if ((await api.getAppInfo()).key.set) await api.deleteKey();
-    transport?.close();
-    transport = null;
-  });
+  const core = serverPerTest();
 
   it('follows tasks through events and keeps a late, older record from moving one backwards', async () => {
-    const { url, token, sim_key } = server();
-    transport = createHttpTransport({ url, token });
-    const backend = createStudioApi(transport);
-    await backend.setKey({ key: sim_key });
+    const backend = core.api;
+    await backend.setKey({ key: server().sim_key });
     const s = new Studio(backend);
     await s.init();
     await waitFor(() => expect(s.balance).not.toBeNull());

@@ -99,11 +99,12 @@ pub async fn run(app: &App, out: &Out, a: BatchArgs<'_>) -> Result<i32, StudioEr
             (None, m) => m,
         };
     let format = match f.format.as_deref().or(a.format) {
-        Some("lines") => BatchFormat::Lines,
-        Some("csv") => BatchFormat::Csv,
-        Some("jsonl") => BatchFormat::Jsonl,
+        Some("lines") => Some(BatchFormat::Lines),
+        Some("csv") => Some(BatchFormat::Csv),
+        Some("jsonl") => Some(BatchFormat::Jsonl),
         Some(other) => return Err(invalid("format", format!("--format is lines, csv or jsonl, not {other:?}."))),
-        None => BatchFormat::of_file_name(&a.file.to_string_lossy()),
+        // The core reads it as the file's name says.
+        None => None,
     };
     let text = read_list(a.file)?;
     let studio = open::library(app, Need::Key).await?;
@@ -113,6 +114,7 @@ pub async fn run(app: &App, out: &Out, a: BatchArgs<'_>) -> Result<i32, StudioEr
         model: model.to_string(),
         base,
         format,
+        file_name: Some(a.file.to_string_lossy().into_owned()),
         text,
         count: 0,
         cap_credits: max_credits,

@@ -1,6 +1,7 @@
 //! Issue 13: `kie batch` against the simulator: a list sent and landed; killed (-9) midway
 //! and continued by `kie resume` with every item sent once; one invalid line sends nothing
-//! and is named; a cap reached exits 4 having sent exactly what fits.
+//! and is named; a cap reached exits 4 having sent exactly what fits; the list read as its
+//! file name says unless `--format` is given.
 
 mod common;
 
@@ -130,4 +131,41 @@ async fn a_cap_exits_4_having_sent_what_fits() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("before line 3"), "{}", text(&out));
     assert_eq!(sim.stats().tasks_created, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_is_read_as_its_file_name_says_unless_format_is_given() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let body = "{\"prompt\": \"a fox\"}\n{\"prompt\": \"an owl\"}\n";
+    let (jsonl, txt) = (dir.path().join("list.jsonl"), dir.path().join("list.txt"));
+    std::fs::write(&jsonl, body).unwrap();
+    std::fs::write(&txt, body).unwrap();
+    let dry_run = |file: &Path, format: Option<&'static str>| {
+        let (sim, lib, file) = (&sim, lib.clone(), file.to_str().unwrap().to_string());
+        async move {
+            let mut args = vec!["batch", &file, "--model", "sora-2-text-to-video", "--dry-run", "--json"];
+            if let Some(f) = format {
+                args.extend(["--format", f]);
+            }
+            let out = run(kie_command(sim, &lib), &args).await;
+            assert!(out.status.success(), "{}", text(&out));
+            let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let prompts: Vec<String> = plan["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["input"]["prompt"].as_str().unwrap().into())
+                .collect();
+            (plan["format"].as_str().unwrap().to_string(), prompts)
+        }
+    };
+    let objects = vec!["a fox".to_string(), "an owl".to_string()];
+    assert_eq!(dry_run(&jsonl, None).await, ("jsonl".into(), objects.clone()));
+    let lines: Vec<String> = body.lines().map(str::to_string).collect();
+    assert_eq!(dry_run(&txt, None).await, ("lines".into(), lines.clone()));
+    assert_eq!(dry_run(&txt, Some("jsonl")).await, ("jsonl".into(), objects));
+    assert_eq!(dry_run(&jsonl, Some("lines")).await, ("lines".into(), lines));
+    assert_eq!(sim.stats().creates_received, 0);
 }

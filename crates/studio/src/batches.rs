@@ -95,7 +95,15 @@ pub struct BatchRequest {
     #[serde(default)]
     #[ts(type = "Record<string, unknown>")]
     pub base: Map<String, Value>,
-    pub format: BatchFormat,
+    /// How the list is written; `None`: as `file_name` says, else one prompt per line.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub format: Option<BatchFormat>,
+    /// The name of the file the list was opened from, if any: it says the format when
+    /// `format` does not, so the window and the CLI need not know the rule.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub file_name: Option<String>,
     /// The list (not for variations).
     #[serde(default)]
     pub text: String,
@@ -107,6 +115,13 @@ pub struct BatchRequest {
     pub cap_credits: Option<f64>,
     #[serde(default)]
     pub name: Option<String>,
+}
+
+impl BatchRequest {
+    /// How the list is read: as asked, else by the file's name, else one prompt per line.
+    pub fn format(&self) -> BatchFormat {
+        self.format.unwrap_or_else(|| self.file_name.as_deref().map_or(BatchFormat::Lines, BatchFormat::of_file_name))
+    }
 }
 
 /// A problem with one line of the list (line 0: the list as a whole).
@@ -133,6 +148,8 @@ pub struct PlannedItem {
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct BatchPlan {
     pub model: String,
+    /// How the list was read (the request's, or its file name's).
+    pub format: BatchFormat,
     pub items: Vec<PlannedItem>,
     pub problems: Vec<LineProblem>,
     /// The sum of the items' estimates (`None` when no item has a price).
@@ -539,10 +556,11 @@ pub fn plan(catalogue: &kie::catalogue::Catalogue, req: &BatchRequest) -> Result
         )])
     })?;
     let fields: Vec<&str> = spec.fields.iter().map(|f| f.name.as_str()).collect();
-    let read = input::read(req.format, &req.text, req.count, &req.base, prompt_field(spec), &fields);
+    let format = req.format();
+    let read = input::read(format, &req.text, req.count, &req.base, prompt_field(spec), &fields);
     let mut problems = Vec::new();
     let mut items = Vec::new();
-    let variations = req.format == BatchFormat::Variations;
+    let variations = format == BatchFormat::Variations;
     for item in read.unwrap_or_else(|p| {
         problems = p;
         Vec::new()
@@ -557,48 +575,29 @@ pub fn plan(catalogue: &kie::catalogue::Catalogue, req: &BatchRequest) -> Result
             }
             continue;
         }
-        let line_of_problem = if variations { 0 } else { item.line };
-        let at = |field: &str| {
-            if req.format == BatchFormat::Variations { String::new() } else { format!("Line {}: ", item.line) }
-                .to_string()
-                + field
+        let line = if variations { 0 } else { item.line };
+        let problem = |p: kie::validate::Problem| {
+            let prefix = if variations { String::new() } else { format!("Line {line}: ") };
+            LineProblem { line, message: prefix + &p.message, field: p.field, rule: p.rule }
         };
-        // Local files are checked by their bytes; the link check does not apply to them yet.
-        let files = local_files::check(spec, &item.input);
-        let file_paths: Vec<String> = {
-            let mut probe = item.input.clone();
-            local_files::slots(spec, &mut probe).into_iter().map(|s| s.field.path).collect()
-        };
+        // One walk over the local files: each is checked by its bytes, and a stand-in link
+        // takes its place in the copy the catalogue checks (the link check does not apply to
+        // a file; the upload's link replaces it at start).
         let mut probe = item.input.clone();
+        let mut file_paths = Vec::new();
         for slot in local_files::slots(spec, &mut probe) {
-            // A stand-in link, only for the check: replaced by the upload's at start.
-            *slot.value = Value::String(format!("https://local.file/{}", slot.field.path));
-        }
-        if let Err(ps) = files {
-            for p in ps {
-                problems.push(LineProblem {
-                    line: line_of_problem,
-                    message: at(&p.message),
-                    field: p.field,
-                    rule: p.rule,
-                });
+            if let Err(p) = slot.field.check(&slot.file) {
+                problems.push(problem(p));
             }
+            *slot.value = Value::String(format!("https://local.file/{}", slot.field.path));
+            file_paths.push(slot.field.path);
         }
         match catalogue.validate(&req.model, &probe) {
             Ok(normalized) => {
                 let credits_estimated = spec.estimate_credits(&normalized);
-                items.push(PlannedItem { line: item.line, input: item.input.clone(), credits_estimated });
+                items.push(PlannedItem { line: item.line, input: item.input, credits_estimated });
             }
-            Err(ps) => {
-                for p in ps.into_iter().filter(|p| !file_paths.contains(&p.field)) {
-                    problems.push(LineProblem {
-                        line: line_of_problem,
-                        message: at(&p.message),
-                        field: p.field,
-                        rule: p.rule,
-                    });
-                }
-            }
+            Err(ps) => problems.extend(ps.into_iter().filter(|p| !file_paths.contains(&p.field)).map(problem)),
         }
     }
     if !problems.is_empty() {
@@ -607,7 +606,7 @@ pub fn plan(catalogue: &kie::catalogue::Catalogue, req: &BatchRequest) -> Result
     let priced: Vec<f64> = items.iter().filter_map(|i| i.credits_estimated).collect();
     let estimate_credits = (!priced.is_empty()).then(|| (priced.iter().sum::<f64>() * 1000.0).round() / 1000.0);
     let unpriced = (items.len() - priced.len()) as u32;
-    Ok(BatchPlan { model: req.model.clone(), items, problems, estimate_credits, unpriced })
+    Ok(BatchPlan { model: req.model.clone(), format, items, problems, estimate_credits, unpriced })
 }
 
 /// The plan's problems as the one error envelope's (`invalid_input`), each field named with
@@ -685,10 +684,10 @@ impl<'a> Batches<'a> {
         let balance = self.balance().await;
         let name = match req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => n.chars().take(80).collect(),
-            None => default_name(req.format, &spec.name, plan.items.len()),
+            None => default_name(plan.format, &spec.name, plan.items.len()),
         };
         let cap = req.cap_credits.or(plan.estimate_credits);
-        let batch = insert(studio.db(), &name, req.format, &plan, cap, balance, studio.now_ms())?;
+        let batch = insert(studio.db(), &name, plan.format, &plan, cap, balance, studio.now_ms())?;
         studio.emit(StudioEvent::BatchChanged { batch: batch.clone() });
         studio.wake().notify_one();
         Ok(batch)

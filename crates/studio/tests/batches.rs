@@ -20,7 +20,8 @@ fn request(n: usize) -> BatchRequest {
     BatchRequest {
         model: "sora-2-text-to-video".into(),
         base: json!({"aspect_ratio": "landscape", "n_frames": "10"}).as_object().unwrap().clone(),
-        format: BatchFormat::Lines,
+        format: Some(BatchFormat::Lines),
+        file_name: None,
         text: (1..=n).map(|i| format!("shot number {i}\n")).collect(),
         count: 0,
         cap_credits: None,

@@ -7,7 +7,8 @@ fn req(format: BatchFormat, text: &str) -> BatchRequest {
     BatchRequest {
         model: "sora-2-text-to-video".into(),
         base: json!({"aspect_ratio": "landscape", "n_frames": "10"}).as_object().unwrap().clone(),
-        format,
+        format: Some(format),
+        file_name: None,
         text: text.into(),
         count: 0,
         cap_credits: None,
@@ -133,6 +134,72 @@ fn pause_resume_cancel_follow_the_states() {
     let c = cancel(&db, b.id, 4).unwrap();
     assert_eq!((c.state, c.pending, c.cancelled, c.actions.len()), (BatchState::Cancelled, 0, 3, 0));
     assert!(resume(&db, b.id, None, 5).is_err());
+}
+
+#[test]
+fn the_core_reads_the_list_as_its_file_name_says_unless_a_format_is_given() {
+    let csv = "prompt,n_frames\na fox,10\nan owl,15\n";
+    let mut r = req(BatchFormat::Lines, csv);
+    r.format = None;
+    r.file_name = Some("shots.CSV".into());
+    let p = plan(cat(), &r).unwrap();
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.format, BatchFormat::Csv);
+    assert_eq!(
+        p.items.iter().map(|i| (i.line, i.input["prompt"].clone())).collect::<Vec<_>>(),
+        [(2, json!("a fox")), (3, json!("an owl"))]
+    );
+    r.file_name = Some("shots.ndjson".into());
+    r.text = "{\"prompt\": \"a fox\"}\n".into();
+    assert_eq!(plan(cat(), &r).unwrap().format, BatchFormat::Jsonl);
+    // A format given wins over the name; with neither, one prompt per line.
+    r.format = Some(BatchFormat::Lines);
+    r.file_name = Some("shots.csv".into());
+    r.text = csv.into();
+    let p = plan(cat(), &r).unwrap();
+    assert_eq!((p.format, p.items.len()), (BatchFormat::Lines, 3));
+    r.format = None;
+    r.file_name = None;
+    assert_eq!(plan(cat(), &r).unwrap().format, BatchFormat::Lines);
+    // As the window sends it: `format` and `file_name` may be left out or null.
+    let r: BatchRequest = serde_json::from_value(json!({
+        "model": "sora-2-text-to-video", "format": null, "file_name": "a.jsonl", "text": "{}"
+    }))
+    .unwrap();
+    assert_eq!(r.format(), BatchFormat::Jsonl);
+    let r: BatchRequest = serde_json::from_value(json!({"model": "sora-2-text-to-video", "text": "a"})).unwrap();
+    assert_eq!(r.format(), BatchFormat::Lines);
+}
+
+#[test]
+fn local_files_are_checked_by_their_bytes_and_the_rest_of_the_line_by_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("fox.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0").unwrap();
+    let missing = dir.path().join("owl.png");
+    let line = |prompt: &str, file: &std::path::Path, frames: &str| {
+        json!({"prompt": prompt, "image_urls": [file.display().to_string()], "n_frames": frames}).to_string()
+    };
+    let mut r = req(BatchFormat::Jsonl, "");
+    r.model = "sora-2-image-to-video".into();
+
+    // A good file passes (no link problem for it) and the item keeps its path, not a stand-in.
+    r.text = format!("{}\n{}\n", line("a fox", &png, "10"), line("a fox", &png, "15"));
+    let p = plan(cat(), &r).unwrap();
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.items[1].input["image_urls"], json!([png.display().to_string()]));
+    assert!(p.items[0].credits_estimated.is_some());
+
+    // Every problem at once, each with its line: a missing file (by its bytes, once), and a
+    // value the catalogue refuses on a line whose file is good.
+    r.text = format!("{}\n{}\n", line("a fox", &png, "7"), line("an owl", &missing, "10"));
+    let p = plan(cat(), &r).unwrap();
+    assert!(p.items.is_empty());
+    let got: Vec<(u32, &str, &str)> = p.problems.iter().map(|p| (p.line, p.field.as_str(), p.rule.as_str())).collect();
+    assert_eq!(got.len(), 2, "{:?}", p.problems);
+    assert_eq!((got[0].0, got[0].1), (1, "n_frames"));
+    assert_eq!((got[1].0, got[1].1, got[1].2), (2, "image_urls[0]", "unreadable"));
+    assert!(p.problems[1].message.starts_with("Line 2: ") && p.problems[1].message.contains("owl.png"));
 }
 
 #[test]

@@ -5,7 +5,16 @@ import type { BatchFormat } from "./BatchFormat";
  * What the user asks for: the model, the form's values (every item starts from them), and
  * the list.
  */
-export type BatchRequest = { model: string, base: Record<string, unknown>, format: BatchFormat, 
+export type BatchRequest = { model: string, base: Record<string, unknown>, 
+/**
+ * How the list is written; `None`: as `file_name` says, else one prompt per line.
+ */
+format?: BatchFormat | null, 
+/**
+ * The name of the file the list was opened from, if any: it says the format when
+ * `format` does not, so the window and the CLI need not know the rule.
+ */
+file_name?: string | null, 
 /**
  * The list (not for variations).
  */
