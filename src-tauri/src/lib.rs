@@ -6,6 +6,7 @@
 mod events;
 mod host;
 mod invoke;
+pub mod rendering;
 mod window_state;
 
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub fn run() {
     // First, while this is the only thread: `KIE_API_KEY` is read once and removed from the
     // environment, so the web view's processes (and any other child) never inherit it.
     studio::keys::take_env_key();
+    // And WebKit's renderer for this machine, before any web view exists (rendering.rs).
+    rendering::choose();
     // Then the log file (in the state folder, for the user to send) and the crash note hook.
     studio::logs::init(studio::logs::Program::App);
     let cfg = match SessionConfig::from_args_and_env(std::env::args(), |n| studio::app::process_env()(n)) {

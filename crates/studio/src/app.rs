@@ -608,12 +608,22 @@ impl App {
 
     pub async fn library_health(&self) -> Result<Health, StudioError> {
         let studio = self.studio()?;
-        blocking("Checking the library", move || gallery::health(studio.db(), studio.paths())).await
+        blocking("Checking the library", move || {
+            let health = gallery::health(studio.db(), studio.paths());
+            crate::memory::release(studio.db());
+            health
+        })
+        .await
     }
 
     pub async fn rescan_library(&self) -> Result<Rescan, StudioError> {
         let studio = self.studio()?;
-        blocking("Rescanning the library", move || gallery::rescan(studio.db(), studio.paths(), studio.now_ms())).await
+        blocking("Rescanning the library", move || {
+            let rescan = gallery::rescan(studio.db(), studio.paths(), studio.now_ms());
+            crate::memory::release(studio.db());
+            rescan
+        })
+        .await
     }
 
     /// The user chose to start afresh from a damaged library database (`db_corrupt`): it is

@@ -199,17 +199,24 @@ pub struct Health {
 
 /// Check every result against the disk, and the disk against the results.
 pub fn health(db: &Db, lib: &LibraryPaths) -> Result<Health, StudioError> {
-    let rows = all_results(db)?;
-    let mut known = std::collections::HashSet::new();
+    let files = library::result_files(db)?;
+    let mut known = std::collections::HashSet::with_capacity(files.len());
     let mut missing = Vec::new();
-    for r in rows {
-        if let Some(rel) = &r.path {
-            known.insert(rel.clone());
-            if !lib.resolve(rel).map(|p| p.is_file()).unwrap_or(false) {
-                missing.push(r);
-            }
+    for (id, rel) in files {
+        if !lib.resolve(&rel).map(|p| p.is_file()).unwrap_or(false) {
+            missing.push(id);
         }
+        known.insert(rel);
     }
+    // Whole rows only for the few that are missing (shown to the user); one deleted since
+    // is no longer missing.
+    let missing = missing
+        .into_iter()
+        .filter_map(|id| match library::get_result(db, id) {
+            Err(crate::db::StoreError::NotFound { .. }) => None,
+            found => Some(found),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut orphans = Vec::new();
     let mut partials = Vec::new();
     for f in paths::files_under(&lib.root().join(paths::MEDIA_DIR)) {

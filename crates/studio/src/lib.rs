@@ -21,6 +21,7 @@ pub mod library;
 pub mod library_lock;
 pub mod logs;
 pub mod media_server;
+pub mod memory;
 pub mod paths;
 pub mod payloads;
 pub mod poller;

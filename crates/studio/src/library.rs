@@ -283,6 +283,17 @@ pub fn get_result(db: &Db, id: i64) -> Result<ResultRow, StoreError> {
     db.with(|c| load(c, id))
 }
 
+/// Every result's id and file (library-relative), newest first: what a health check reads,
+/// without the rest of the rows (100,000 full rows held at once cost tens of MiB).
+pub fn result_files(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
+    db.with(|c| {
+        let mut st =
+            c.prepare_cached("SELECT id, path FROM results WHERE path IS NOT NULL ORDER BY created_at DESC, id DESC")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
 fn update(db: &Db, id: i64, sql: &str, value: &dyn ToSql) -> Result<ResultRow, StoreError> {
     db.tx(|tx| {
         if tx.execute(sql, params![id, value])? == 0 {

@@ -485,7 +485,12 @@ impl Session {
 async fn checked(studio: &Studio) -> bool {
     tokio::time::sleep(Duration::from_millis(studio.config().verify_delay_ms)).await;
     let db = studio.db().clone();
-    match tokio::task::spawn_blocking(move || db.verify()).await {
+    let verified = tokio::task::spawn_blocking(move || {
+        let verified = db.verify();
+        crate::memory::return_free_memory();
+        verified
+    });
+    match verified.await {
         Ok(Err(e @ crate::db::DbError::Corrupt { .. })) => {
             tracing::error!("{e}");
             studio.emit(crate::events::StudioEvent::LibraryDamaged { message: e.to_string() });

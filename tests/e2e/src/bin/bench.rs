@@ -475,6 +475,9 @@ struct WindowNumbers {
     search_note: Option<String>,
     scroll: Option<Scroll>,
     wheel: Option<Scroll>,
+    /// The wheel scroll again with the grid's scroll handler stopped: what this machine's
+    /// WebKit costs to move the page alone (the floor under the frame times).
+    floor: Option<Scroll>,
     notes: Vec<String>,
 }
 
@@ -563,6 +566,28 @@ async fn window_search(app: &App, picks: &[(String, i64)], out: &mut WindowNumbe
             }
         }
     }
+}
+
+/// Stops (true) or lets again (false) gallery-scroll's own scroll handlers: a capture listener
+/// on the element runs first and stops the event, so the grid keeps the rows it has.
+const HOLD_GRID_JS: &str = r#"
+const el = document.querySelector('[data-testid="gallery-scroll"]');
+if (!el) return false;
+window.__benchHold ??= (e) => e.stopImmediatePropagation();
+if (arguments[0]) el.addEventListener('scroll', window.__benchHold, true);
+else el.removeEventListener('scroll', window.__benchHold, true);
+return true;
+"#;
+
+/// The wheel scroll with the grid held still: the page moves, nothing in it changes.
+async fn floor_scroll(app: &App, duration_ms: f64, name: &str) -> Scroll {
+    let held = app.client.execute(HOLD_GRID_JS, vec![json!(true)]).await.ok().and_then(|v| v.as_bool());
+    if held != Some(true) {
+        return Scroll { note: Some("could not hold the grid still".into()), ..Default::default() };
+    }
+    let s = window_scroll(app, duration_ms, Some(WHEEL_PX_PER_MS), None, name).await;
+    let _ = app.client.execute(HOLD_GRID_JS, vec![json!(false)]).await;
+    s
 }
 
 async fn window_scroll(app: &App, duration_ms: f64, speed: Option<f64>, oldest: Option<i64>, name: &str) -> Scroll {
@@ -730,6 +755,9 @@ async fn window_numbers(
                 .await;
                 eprintln!("window: {n} videos: flung top to bottom ({} frames)", fling.deltas.len());
                 out.scroll = Some(fling);
+                let floor = floor_scroll(&app, args.scroll_ms, &format!("{}-floor", lib.name())).await;
+                eprintln!("window: {n} videos: scrolled with the grid held still ({} frames)", floor.deltas.len());
+                out.floor = Some(floor);
             }
             app.quit().await;
         }
@@ -957,6 +985,11 @@ impl Report<'_> {
             );
             t.row("  frame time p95", wheel(&|s| Cell::ms(s.p(95.0))), &vs_small("1.25"));
             t.row("  frames > 50 ms", wheel(&Scroll::slow_frames), "");
+            let floor = |f: &dyn Fn(&Scroll) -> Cell| -> Vec<Cell> {
+                w.iter().map(|w| w.floor.as_ref().map(f).unwrap_or(Cell::Missing)).collect()
+            };
+            t.row("  the floor: same scroll, grid held still, p50", floor(&|s| Cell::ms(s.p(50.0))), "");
+            t.row("  the floor, p95", floor(&|s| Cell::ms(s.p(95.0))), "");
             let fling = |f: &dyn Fn(&Scroll) -> Cell| -> Vec<Cell> {
                 w.iter().map(|w| w.scroll.as_ref().map(f).unwrap_or(Cell::Missing)).collect()
             };
@@ -1012,6 +1045,8 @@ impl Report<'_> {
                 "click_to_first_picture_ms": round3(w.and_then(WindowNumbers::poster_ms)),
                 "scroll_frame_p50_ms": scroll_p(w.and_then(|w| w.wheel.as_ref()), 50.0),
                 "fling_frame_p50_ms": scroll_p(w.and_then(|w| w.scroll.as_ref()), 50.0),
+                "scroll_floor_p50_ms": scroll_p(w.and_then(|w| w.floor.as_ref()), 50.0),
+                "scroll_floor_p95_ms": scroll_p(w.and_then(|w| w.floor.as_ref()), 95.0),
                 "fling_reached_bottom": w.and_then(|w| w.scroll.as_ref()).map(|s| s.at_bottom && s.last_tile_shown),
                 "core_search_p50_ms": round3(c.search_ms(|t| t.total_ms, 50.0)),
                 "window_search_p50_ms": round3(w.and_then(|w| median(&w.search_ms))),
