@@ -12,6 +12,9 @@ use studio::{ApiError, ApiErrorCode, App};
 use tauri::ipc::{Channel, Invoke, InvokeBody, InvokeError, JavaScriptChannelId};
 use tauri::{Manager, Runtime, Webview};
 
+/// True once start-up (the key and the library) is done: commands wait for it.
+pub struct Starting(pub tokio::sync::watch::Receiver<bool>);
+
 struct WebviewChannels<R: Runtime>(Webview<R>);
 
 impl<R: Runtime> Channels for WebviewChannels<R> {
@@ -40,11 +43,20 @@ pub fn handler<R: Runtime>(invoke: Invoke<R>) -> bool {
         InvokeBody::Json(v) => v.clone(),
         InvokeBody::Raw(_) => Value::Null,
     };
+    let starting = webview.try_state::<Starting>().map(|s| s.0.clone());
     let channels = WebviewChannels(webview);
+    let asked = std::time::Instant::now();
     invoke.resolver.respond_async(async move {
-        surface::dispatch(&app, &name, args, &channels)
+        if let Some(mut starting) = starting {
+            // Err only when the sender is gone, i.e. start-up ended without saying so: go on.
+            let _ = starting.wait_for(|done| *done).await;
+        }
+        let began = std::time::Instant::now();
+        let answer = surface::dispatch(&app, &name, args, &channels)
             .await
-            .map_err(|e| InvokeError(serde_json::to_value(e).unwrap_or_default()))
+            .map_err(|e| InvokeError(serde_json::to_value(e).unwrap_or_default()));
+        tracing::debug!("command {name}: waited {:?}, ran {:?}", began.duration_since(asked), began.elapsed());
+        answer
     });
     true
 }

@@ -6,7 +6,7 @@
 mod events;
 mod host;
 mod invoke;
-pub mod rendering;
+mod rendering;
 mod window_state;
 
 use std::sync::Arc;
@@ -56,13 +56,19 @@ pub fn run() {
             tauri_app.manage(app.clone());
             events::forward(handle, app.subscribe());
             // With a key (`KIE_API_KEY` or the keyring), open the real library and resume what the
-            // last run left unfinished; without one, the window shows the welcome screen.
-            tauri::async_runtime::block_on(async {
+            // last run left unfinished; without one, the window shows the welcome screen. Done
+            // while the window and its page load (the keyring and the library took 150-250 ms
+            // of the launch); every command waits for it (invoke::Starting), so the page never
+            // sees a half-started app.
+            let (done, starting) = tokio::sync::watch::channel(false);
+            tauri_app.manage(invoke::Starting(starting));
+            tauri::async_runtime::spawn(async move {
                 match app.open_with_saved_key().await {
                     Ok(true) => {}
                     Ok(false) => tracing::info!("no Kie key yet: showing the welcome screen"),
                     Err(e) => tracing::error!("cannot open the library: {e}"),
                 }
+                let _ = done.send(true);
             });
             Ok(())
         })
