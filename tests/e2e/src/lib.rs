@@ -181,20 +181,26 @@ impl App {
         self.client.find(Locator::Css(&Self::locator(testid))).await.is_ok()
     }
 
-    /// Wait until one of these appears; returns which.
+    /// Wait until one of these appears; returns which. One selector list per poll, every 10 ms:
+    /// launch → first screen is timed by this check for the app and the blank window alike,
+    /// so a coarse poll would add up to its interval to whichever page renders after the
+    /// session opens (the app's first screen waits for its first commands; a static page not).
     pub async fn wait_any(&self, testids: &[&str]) -> String {
+        let any = testids.iter().map(|t| Self::locator(t)).collect::<Vec<_>>().join(",");
         let start = Instant::now();
         loop {
-            for t in testids {
-                if self.exists(t).await {
-                    return t.to_string();
+            if let Ok(el) = self.client.find(Locator::Css(&any)).await {
+                match el.attr("data-testid").await {
+                    Ok(Some(t)) if testids.contains(&t.as_str()) => return t,
+                    // Replaced by a re-render between finding and reading: look again.
+                    _ => {}
                 }
             }
             if start.elapsed() > PATIENCE {
                 self.screenshot(&format!("missing-{}", testids.join("-or-"))).await;
                 panic!("none of {testids:?} appeared");
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 

@@ -2,6 +2,7 @@
 // the progress channel), results and characters. One instance, given to components through
 // context (see `context.ts`).
 
+import { tick } from 'svelte';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Balance } from '../bindings/Balance';
 import type { Batch } from '../bindings/Batch';
@@ -135,6 +136,7 @@ export class Studio {
     if (opts.screen) this.screen = opts.screen;
     try {
       this.info = await this.api.getAppInfo();
+      performance.mark('kie:app-info');
       this.startError = null;
     } catch (e) {
       this.startError = plainErrorText(toApiError(e).code);
@@ -167,14 +169,18 @@ export class Studio {
     const models = this.loadModels();
     try {
       this.catalogue = await catalogue;
+      performance.mark('kie:catalogue');
     } catch (e) {
       this.startError = plainErrorText(toApiError(e).code);
       return;
     }
     await models;
+    performance.mark('kie:models');
     for (const m of this.catalogue) this.formFor(m);
     const wanted = model ?? this.modelId ?? storageGet(LAST_MODEL_KEY);
     this.modelId = this.catalogue.find((m) => m.id === wanted)?.id ?? this.catalogue[0]?.id ?? null;
+    // The form is in the DOM (not yet painted) once Svelte has flushed this change.
+    void tick().then(() => performance.mark('kie:form-rendered'));
     await Promise.all([this.loadTasks(), this.loadBatches(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
   }
 
