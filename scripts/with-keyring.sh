@@ -20,7 +20,8 @@ printf 'pcm.!default { type null }\nctl.!default { type hw card 0 }\n' > "$HOME/
 # a client that asks before then makes D-Bus start a second daemon whose login keyring is
 # locked, which wants a password prompt and fails without a display (CI, once, under load:
 # "Object does not exist at path …/collection/login"; reproduced by asking before starting
-# it, and `--replace --unlock` then recovers). So: wait for the name, prove the service works, and once more if not.
+# it, and `--replace --unlock` then recovers). So: wait for the name, prove the service
+# works, and once more if not.
 start_keyring() {
   eval "$(printf '%s' kie-test-password | gnome-keyring-daemon "$@" --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
