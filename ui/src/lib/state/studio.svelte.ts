@@ -134,6 +134,11 @@ export class Studio {
 
   async init(opts: { screen?: Screen; model?: string } = {}): Promise<void> {
     if (opts.screen) this.screen = opts.screen;
+    // Asked for with the app's state, not after it: one round trip less before the first form
+    // (the catalogue does not depend on the library). Unused on the welcome screen; a failure
+    // is enter's to report.
+    const catalogue = this.api.getCatalogue();
+    catalogue.catch(() => {});
     try {
       this.info = await this.api.getAppInfo();
       performance.mark('kie:app-info');
@@ -142,11 +147,11 @@ export class Studio {
       this.startError = plainErrorText(toApiError(e).code);
       return;
     }
-    if (this.info.ready) await this.enter(opts.model);
+    if (this.info.ready) await this.enter(opts.model, catalogue);
   }
 
   /** After the key is saved or the demo started: load everything and go live. */
-  async enter(model?: string): Promise<void> {
+  async enter(model?: string, catalogue: Promise<ModelSpec[]> = this.api.getCatalogue()): Promise<void> {
     this.keyRejected = false;
     this.startError = null;
     // The demo and the real library are separate: what was loaded from one goes.
@@ -164,8 +169,8 @@ export class Studio {
       this.gallery.reset();
     }
     this.goLive();
-    const catalogue = this.api.getCatalogue();
-    // What Kie said of each model is kept per library: the cards come again with it.
+    // What Kie said of each model is kept per library: the cards come again with it. The form
+    // does not wait for them (until they come, the picker's cards are the catalogue's).
     const models = this.loadModels();
     try {
       this.catalogue = await catalogue;
@@ -174,14 +179,12 @@ export class Studio {
       this.startError = plainErrorText(toApiError(e).code);
       return;
     }
-    await models;
-    performance.mark('kie:models');
     for (const m of this.catalogue) this.formFor(m);
     const wanted = model ?? this.modelId ?? storageGet(LAST_MODEL_KEY);
     this.modelId = this.catalogue.find((m) => m.id === wanted)?.id ?? this.catalogue[0]?.id ?? null;
     // The form is in the DOM (not yet painted) once Svelte has flushed this change.
     void tick().then(() => performance.mark('kie:form-rendered'));
-    await Promise.all([this.loadTasks(), this.loadBatches(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
+    await Promise.all([models, this.loadTasks(), this.loadBatches(), this.refreshBalance(), this.loadResults(), this.loadCharacters()]);
   }
 
   // ---- the model picker ----
