@@ -670,34 +670,32 @@ async fn launch_once(lib: &Lib<'_>, sim: &Sim, tag: &str) -> (App, LaunchRun) {
     with_script_timeout(&app).await;
     let mut run = open_gallery(&app, started).await;
     run.first_screen_ms = ms(first_screen);
-    eprintln!("window: {} videos, {tag}: start-up in the page: {}", thousands(lib.report.n), startup_marks(&app).await);
+    eprintln!("window: {} videos, {tag}: start-up: {}", thousands(lib.report.n), startup_marks(&app, started).await);
     (app, run)
 }
 
-/// The page's own start-up marks (`kie:*`, ui/src/main.ts and the studio state), in ms since
-/// the page began: where launch time goes inside the window (the rest is the process, WebKit
-/// and the driver).
-async fn startup_marks(app: &App) -> String {
+/// When the page began after the launch began (the process, WebKit and the driver), then the
+/// page's own start-up marks (`kie:*`, ui/src/main.ts and the studio state) in ms since the
+/// page began: where launch time goes.
+async fn startup_marks(app: &App, started: Instant) -> String {
     let v = app
         .client
         .execute(
-            "return performance.getEntriesByType('mark').filter(m => m.name.startsWith('kie:')) \
-               .map(m => [m.name.slice(4), m.startTime]);",
+            "return {now: performance.now(), marks: performance.getEntriesByType('mark') \
+               .filter(m => m.name.startsWith('kie:')).map(m => [m.name.slice(4), m.startTime])};",
             vec![],
         )
         .await
         .unwrap_or(Value::Null);
-    let marks: Vec<String> = v
+    // Both clocks read at about the same moment (one script's round trip apart).
+    let began = v["now"].as_f64().map(|now| ms(started.elapsed()) - now);
+    let marks = v["marks"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|m| Some(format!("{} {}", m.get(0)?.as_str()?, fmt_ms(m.get(1)?.as_f64()?))))
-        .collect();
-    if marks.is_empty() {
-        "no marks".into()
-    } else {
-        marks.join(", ")
-    }
+        .filter_map(|m| Some(format!("{} {}", m.get(0)?.as_str()?, fmt_ms(m.get(1)?.as_f64()?))));
+    let began = began.map_or("page began ?".into(), |b| format!("page began {} after the launch", fmt_ms(b)));
+    std::iter::once(began).chain(marks).collect::<Vec<_>>().join(", ")
 }
 
 /// The blank window, launched as the app is (same driver, same first-screen check: its page
@@ -706,7 +704,9 @@ async fn launch_blank(program: &Path, sim: &Sim, tag: &str) -> (App, f64) {
     let nowhere = tempfile::tempdir().expect("a temporary folder");
     let launch = Launch::new(nowhere.path(), sim, &format!("bench-blank-{tag}")).with_program(program);
     let (app, started) = launch_app(&launch, "blank window").await;
-    (app, ms(started.elapsed()))
+    let first_screen = ms(started.elapsed());
+    eprintln!("window: blank window, {tag}: start-up: {}", startup_marks(&app, started).await);
+    (app, first_screen)
 }
 
 async fn window_numbers(
