@@ -10,6 +10,7 @@ import App from '../src/App.svelte';
 import type { ResultQuery } from '../src/lib/bindings/ResultQuery';
 import type { StudioApi } from '../src/lib/api';
 import Gallery from '../src/lib/components/Gallery.svelte';
+import { modelName } from '../src/lib/logic/tasks';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { HEALTH_DELAY_MS } from '../src/lib/state/gallery.svelte';
@@ -109,7 +110,9 @@ describe('the gallery', () => {
     expect(list.mock.calls.every((c) => c[0].query.limit <= 120)).toBe(true);
     // The tiles show the model, a date and what it cost.
     const t = tiles()[0];
-    expect(t.textContent).toMatch(/Sora/);
+    const shown = (await core.api.listResults({ query: resultQuery({ offset: Number(t.dataset.index), limit: 1 }) })).items[0];
+    expect(t.dataset.testid).toBe(`result-${shown.id}`);
+    expect(t.textContent).toContain(modelName(await core.api.getCatalogue(), shown.model));
     expect(t.textContent).toMatch(/credits/);
   }, 30_000);
 

@@ -86,7 +86,8 @@ describe('the live queue', () => {
     s.taskChanged({ ...t, status: 'running', updated_at: 0 });
     expect(s.tasks.find((x) => x.id === t.id)!.status).toBe('succeeded');
     await waitFor(() => expect(s.balance?.credits).toBe(before - 30), { timeout: 10000 });
-    await waitFor(() => expect(s.posters[t.id]).toMatch(/^posters\//), { timeout: 10000 });
+    // The queue shows the tile-sized thumb made from the poster, not the full poster.
+    await waitFor(() => expect(s.posters[t.id]).toMatch(/^thumbs\//), { timeout: 10000 });
     s.dispose();
   });
 });

@@ -186,3 +186,8 @@ export function upsertTask(tasks: Task[], task: Task): Task[] {
   next[i] = task;
   return next;
 }
+
+/** What the queue shows of a task's result: its tile-sized thumb, else its poster. */
+export function queuePicture(r: { thumb_path: string | null; poster_path: string | null }): string | null {
+  return r.thumb_path ?? r.poster_path;
+}

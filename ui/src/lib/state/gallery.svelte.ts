@@ -12,6 +12,7 @@ import { plainErrorText, toApiError } from '../logic/errors';
 import { DEFAULT_FILTERS, toResultQuery, type GalleryFilters } from '../logic/gallery';
 import { captureFrame } from '../logic/posterCapture';
 import { PosterQueue } from '../logic/posterQueue';
+import { queuePicture } from '../logic/tasks';
 import { PAGE_SIZE } from '../logic/virtualGrid';
 import type { Studio } from './studio.svelte';
 
@@ -314,7 +315,8 @@ export class Gallery {
     const image = await this.capture(src);
     const row = await this.studio.api.savePoster({ id, image });
     this.patch(row);
-    if (row.poster_path) this.studio.posters[row.task_id] = row.poster_path;
+    const pic = queuePicture(row);
+    if (pic) this.studio.posters[row.task_id] = pic;
   }
 
   /** Another library was opened: nothing of the old one stays. */

@@ -16,7 +16,7 @@ import type { ResultView } from '../bindings/ResultView';
 import type { Task } from '../bindings/Task';
 import type { StudioApi, Unsubscribe } from '../api';
 import { plainErrorText, toApiError } from '../logic/errors';
-import { sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
+import { queuePicture, sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
 import { carryValues, formFromInput, initialForm } from '../logic/form';
 import { libraryFile } from '../logic/format';
 import { Gallery } from './gallery.svelte';
@@ -78,7 +78,10 @@ export class Studio {
   /** Per task, per result index: bytes downloaded. */
   downloads: Record<number, Record<number, DownloadProgress>> = $state({});
   results: ResultView[] = $state([]);
-  /** Poster paths (relative to the library) by task id, for the queue. */
+  /** The queue's picture of each task (relative to the library) by task id: the tile-sized
+   *  thumb when there is one, else the poster. Never the full poster when a thumb exists: the
+   *  queue holds up to 50 tasks at start-up, and decoding 50 full frames delays the first
+   *  screen (issue 11). */
   posters: Record<number, string> = $state({});
   characters: CharacterView[] = $state([]);
   /** The gallery's filters, pages and scroll position (kept while the user is elsewhere). */
@@ -497,8 +500,16 @@ export class Studio {
     try {
       const page = await this.api.listResults({ query: { favourites_only: false, sort: 'date', desc: true, limit: 100, offset: 0 } });
       this.results = page.items;
+      // This page's newest picture of each task replaces what events put there (a poster
+      // whose thumb was not made yet); tasks not in the page keep theirs.
       const posters: Record<number, string> = { ...this.posters };
-      for (const r of page.items) if (r.poster_path && !posters[r.task_id]) posters[r.task_id] = r.poster_path;
+      const seen = new Set<number>();
+      for (const r of page.items) {
+        const pic = queuePicture(r);
+        if (!pic || seen.has(r.task_id)) continue;
+        seen.add(r.task_id);
+        posters[r.task_id] = pic;
+      }
       this.posters = posters;
     } catch (e) {
       console.error('list_results failed', e);
@@ -506,7 +517,8 @@ export class Studio {
   }
 
   private resultAdded(r: ResultRow): void {
-    if (r.poster_path) this.posters[r.task_id] = r.poster_path;
+    const pic = queuePicture(r);
+    if (pic) this.posters[r.task_id] = pic;
     if (this.resultsTimer) clearTimeout(this.resultsTimer);
     this.resultsTimer = setTimeout(() => void this.loadResults(), 150);
     this.gallery.refreshSoon();
