@@ -498,7 +498,8 @@ impl Source {
 
 struct Files {
     /// The two videos (landscape, portrait), then the posters in [`PosterSet::all`]'s order,
-    /// then each poster's thumb in the same order ([`THUMBS`] after its poster).
+    /// then each poster's thumb in the same order ([`THUMBS`] after its poster), then their
+    /// HiDPI thumbs ([`HIDPI_THUMBS`] after the poster).
     sources: Vec<Source>,
     /// Where the thumbs were made, until each has its first link in the library.
     _thumbs_made: tempfile::TempDir,
@@ -523,7 +524,13 @@ impl Files {
                 dest
             })
             .collect();
-        let all = videos.iter().map(PathBuf::as_path).chain(posters.all()).chain(thumbs.iter().map(PathBuf::as_path));
+        let hidpi: Vec<PathBuf> = thumbs.iter().map(|t| thumbs::hidpi_path(t)).collect();
+        let all = videos
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(posters.all())
+            .chain(thumbs.iter().map(PathBuf::as_path))
+            .chain(hidpi.iter().map(PathBuf::as_path));
         Files {
             sources: all.map(|p| Source::new(p.to_path_buf())).collect(),
             _thumbs_made: made,
@@ -556,6 +563,8 @@ impl Files {
 
 /// How far after its poster a poster's thumb is in [`Files::sources`].
 const THUMBS: usize = 4;
+/// How far after its poster a poster's HiDPI thumb is in [`Files::sources`].
+const HIDPI_THUMBS: usize = 8;
 
 /// Where the thumb of a result's poster goes: where the app puts it.
 fn thumb_rel(new: &NewResult) -> String {
@@ -621,6 +630,7 @@ pub fn seed_library_opts(root: &Path, n: usize, seed: u64, opts: &SeedOptions) -
         files.place(video, &lib.resolve(new.path.as_deref().unwrap()).unwrap());
         files.place(poster, &lib.resolve(new.poster_path.as_deref().unwrap()).unwrap());
         files.place(poster + THUMBS, &lib.resolve(&thumb_rel(new)).unwrap());
+        files.place(poster + HIDPI_THUMBS, &lib.resolve(&thumbs::hidpi_rel(&thumb_rel(new))).unwrap());
         bytes += files.sources[video].size + files.sources[poster].size;
     };
 
@@ -776,8 +786,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let report = seed_library(dir.path(), 300, 42);
         assert_eq!((report.n, report.result_ids.len()), (300, 300));
-        assert_eq!(report.linked + report.copied, 900, "a video, a poster and a thumb each");
-        assert!(report.copied <= 10, "{report:?}");
+        assert_eq!(report.linked + report.copied, 1200, "a video, a poster and two thumbs each");
+        assert!(report.copied <= 14, "{report:?}");
         assert!(report.per_model.len() >= 5, "{:?}", report.per_model);
 
         let db = Db::open(&dir.path().join("library.db"), 0).unwrap();
@@ -810,6 +820,8 @@ mod tests {
             assert!(lib.resolve(v.result.poster_path.as_deref().unwrap()).unwrap().is_file());
             let thumb = v.result.thumb_path.as_deref().expect("a thumb recorded");
             assert!(thumbs::is_thumb_rel(thumb) && thumbs::is_sound(&lib.resolve(thumb).unwrap()), "{thumb}");
+            let hidpi = v.result.thumb_hidpi_path.as_deref().expect("a HiDPI thumb beside it");
+            assert!(thumbs::is_sound(&lib.resolve(hidpi).unwrap()), "{hidpi}");
             if catalogue.model(&task.model).unwrap().field("prompt").is_some_and(|f| f.widget == Widget::Textarea) {
                 assert!(v.prompt.as_deref().is_some_and(|p| p.len() > 20), "{v:?}");
             }

@@ -133,7 +133,8 @@ pub fn delete_result_and_files(db: &Db, lib: &LibraryPaths, id: i64) -> Result<R
     let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     // The thumb may be the poster standing in (thumbs.rs): moved once.
     let thumb = row.thumb_path.as_deref().filter(|t| Some(*t) != row.poster_path.as_deref());
-    for rel in [row.path.as_deref(), row.poster_path.as_deref(), thumb].into_iter().flatten() {
+    let hidpi = row.thumb_hidpi_path.as_deref();
+    for rel in [row.path.as_deref(), row.poster_path.as_deref(), thumb, hidpi].into_iter().flatten() {
         let p = lib.resolve(rel)?;
         if p.exists() {
             let aside =
@@ -298,29 +299,35 @@ pub fn rescan(db: &Db, lib: &LibraryPaths, now_ms: i64) -> Result<Rescan, Studio
 /// ends the round, logged: the rest of the rescan is still worth having.
 fn remake_thumbs(db: &Db, lib: &LibraryPaths) -> Result<u32, StudioError> {
     let mut made = 0;
-    for row in all_results(db)? {
-        if thumbs::source_of(&row).is_none() {
-            continue;
-        }
-        let sound = row
-            .thumb_path
-            .as_deref()
-            .is_some_and(|t| thumbs::is_thumb_rel(t) && lib.resolve(t).is_ok_and(|p| thumbs::is_sound(&p)));
-        if sound {
-            continue;
-        }
-        match thumbs::make_for(db, lib, &row) {
-            Ok(_) => made += 1,
-            Err(e) if e.is_the_posters() => {
-                tracing::warn!("{}: no thumbnail, the grid shows the poster: {e}", thumbs::who(db, &row))
+    let mut after = 0;
+    loop {
+        let page = library::thumb_page(db, after, 1000)?;
+        let Some(&(last, _)) = page.last() else { return Ok(made) };
+        after = last;
+        for (id, thumb) in page {
+            let sound = thumb
+                .as_deref()
+                .is_some_and(|t| thumbs::is_thumb_rel(t) && lib.resolve(t).is_ok_and(|p| thumbs::both_sound(&p)));
+            if sound {
+                continue;
             }
-            Err(e) => {
-                tracing::warn!("rescan: thumbnails not made: {e}");
-                break;
+            // The whole row only for the few whose thumb is made; one deleted since is skipped.
+            let row = match library::get_result(db, id) {
+                Err(crate::db::StoreError::NotFound { .. }) => continue,
+                found => found?,
+            };
+            match thumbs::make_for(db, lib, &row) {
+                Ok(_) => made += 1,
+                Err(e) if e.is_the_posters() => {
+                    tracing::warn!("{}: no thumbnail, the grid shows the poster: {e}", thumbs::who(db, &row))
+                }
+                Err(e) => {
+                    tracing::warn!("rescan: thumbnails not made: {e}");
+                    return Ok(made);
+                }
             }
         }
     }
-    Ok(made)
 }
 
 /// After a library database was started afresh (`repair_library`): new tasks must not take
@@ -364,21 +371,6 @@ fn parse_app_name(rel: &str) -> Option<(i64, u32)> {
     let id = parts.next()?.parse().ok()?;
     let idx = parts.next()?.parse().ok()?;
     parts.next().is_none().then_some((id, idx))
-}
-
-/// Every result, a page at a time, each page from where the last ended (a cursor, so the
-/// walk is linear however big the library).
-fn all_results(db: &Db) -> Result<Vec<ResultRow>, StudioError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = library::result_page(db, &library::ResultQuery { limit: 1000, after, ..Default::default() })?;
-        out.extend(page.items.into_iter().map(|v| v.result));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(out),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -550,13 +542,24 @@ mod tests {
         assert_eq!(std::fs::read(&thumb).unwrap().len(), whole.len());
         // A sound one is left alone.
         assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 0);
+        // A torn HiDPI thumb is made again (with its 1× one); a missing one is a thumb from
+        // before there were two sizes, left as it is.
+        let hidpi = thumbs::hidpi_path(&thumb);
+        let whole2x = std::fs::read(&hidpi).unwrap();
+        std::fs::write(&hidpi, &whole2x[..whole2x.len() / 2]).unwrap();
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 1);
+        assert_eq!(std::fs::read(&hidpi).unwrap(), whole2x);
+        std::fs::remove_file(&hidpi).unwrap();
+        assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 0);
+        assert!(!hidpi.exists());
         // One never made (a library from before thumbs) is made by a rescan too.
         library::set_thumb(&db, row.id, None).unwrap();
         assert_eq!(rescan(&db, &lib, 5_000).unwrap().thumbs, 1);
         assert_eq!(library::get_result(&db, row.id).unwrap().thumb_path.as_deref(), Some(rel.as_str()));
 
+        assert!(hidpi.exists());
         delete_result_and_files(&db, &lib, row.id).unwrap();
-        assert!(!thumb.exists());
+        assert!(!thumb.exists() && !hidpi.exists());
         assert!(paths::files_under(lib.root()).iter().all(|f| !f.to_string_lossy().ends_with(".deleting")));
     }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::db::{required, Db, StoreError};
 use crate::paths::check_relative;
 use crate::tasks::TaskStatus;
+use crate::thumbs;
 
 mod query;
 pub use query::{Page, ResultCursor};
@@ -92,6 +93,10 @@ pub struct ResultRow {
     /// (thumbs.rs), or the poster itself when none could be made from it; `None` until
     /// made (the grid shows the poster meanwhile). The detail view keeps the poster.
     pub thumb_path: Option<String>,
+    /// The HiDPI thumb beside `thumb_path` ([`crate::thumbs::hidpi_rel`]), for screens of
+    /// more than one pixel per CSS pixel; not stored. A library's thumbs from before there
+    /// were two sizes have none on disk: the window then falls back to `thumb_path`.
+    pub thumb_hidpi_path: Option<String>,
     pub favourite: bool,
     pub notes: Option<String>,
     /// A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
@@ -197,6 +202,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ResultRow> {
         .map(|s| serde_json::from_str(&s))
         .transpose()
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into()))?;
+    let thumb_path: Option<String> = r.get("thumb_path")?;
     Ok(ResultRow {
         id: r.get("id")?,
         task_id: r.get("task_id")?,
@@ -206,7 +212,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ResultRow> {
         size: r.get("size")?,
         sha256: r.get("sha256")?,
         poster_path: r.get("poster_path")?,
-        thumb_path: r.get("thumb_path")?,
+        thumb_hidpi_path: thumb_path.as_deref().filter(|t| thumbs::is_thumb_rel(t)).map(thumbs::hidpi_rel),
+        thumb_path,
         favourite: r.get("favourite")?,
         notes: r.get("notes")?,
         text_json,
@@ -290,6 +297,21 @@ pub fn result_files(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
         let mut st =
             c.prepare_cached("SELECT id, path FROM results WHERE path IS NOT NULL ORDER BY created_at DESC, id DESC")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+/// A page of the results a thumb is made from (a poster, or an image's own file) with the
+/// thumb they have: `(id, thumb_path)`, ids after `after` in order. Ids and paths only, so
+/// a rescan walks 100,000 results without holding their rows.
+pub fn thumb_page(db: &Db, after: i64, limit: u32) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    db.with(|c| {
+        let mut st = c.prepare_cached(
+            "SELECT id, thumb_path FROM results \
+             WHERE id > ?1 AND (poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL)) \
+             ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
 }
@@ -445,6 +467,33 @@ mod tests {
         assert!(matches!(set_thumb(&db, r.id, Some("../x.jpg")), Err(StoreError::InvalidInput(_))));
         assert!(matches!(set_thumb(&db, 999, None), Err(StoreError::NotFound { .. })));
         assert_eq!(set_thumb(&db, r.id, None).unwrap().thumb_path, None);
+    }
+
+    #[test]
+    fn thumb_pages_hold_what_a_thumb_is_made_from_in_id_order() {
+        let db = Db::open_in_memory().unwrap();
+        let t = task(&db, "m", "p", None, 1);
+        let no_poster = add_result(&db, video(t, 0), 1).unwrap();
+        let with_poster =
+            add_result(&db, NewResult { poster_path: Some("posters/a.jpg".into()), ..video(t, 1) }, 2).unwrap();
+        let image = add_result(
+            &db,
+            NewResult { kind: ResultKind::Image, path: Some("media/2026/03/i.png".into()), ..video(t, 2) },
+            3,
+        )
+        .unwrap();
+        let thumbed =
+            add_result(&db, NewResult { poster_path: Some("posters/b.jpg".into()), ..video(t, 3) }, 4).unwrap();
+        set_thumb(&db, thumbed.id, Some("thumbs/b.jpg")).unwrap();
+        assert_eq!(
+            thumb_page(&db, 0, 10).unwrap(),
+            vec![(with_poster.id, None), (image.id, None), (thumbed.id, Some("thumbs/b.jpg".into()))]
+        );
+        assert!(thumb_page(&db, 0, 10).unwrap().iter().all(|(id, _)| *id != no_poster.id));
+        // Pages follow on from the last id, and end empty.
+        assert_eq!(thumb_page(&db, 0, 2).unwrap().len(), 2);
+        assert_eq!(thumb_page(&db, image.id, 2).unwrap(), vec![(thumbed.id, Some("thumbs/b.jpg".into()))]);
+        assert!(thumb_page(&db, thumbed.id, 2).unwrap().is_empty());
     }
 
     #[test]

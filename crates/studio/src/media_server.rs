@@ -207,6 +207,11 @@ mod tests {
         let thumb = http.get(format!("{}/thumbs/task-1-poster.jpg", server.base())).send().await.unwrap();
         assert_eq!(thumb.status(), 200);
         assert_eq!(thumb.bytes().await.unwrap().as_ref(), b"\xff\xd8\xff thumb");
+        // The HiDPI thumb, its `@` encoded as the window encodes it.
+        std::fs::write(dir.path().join("thumbs/task-1-poster@2x.jpg"), b"\xff\xd8\xff 2x").unwrap();
+        let hidpi = http.get(format!("{}/thumbs/task-1-poster%402x.jpg", server.base())).send().await.unwrap();
+        assert_eq!(hidpi.status(), 200);
+        assert_eq!(hidpi.bytes().await.unwrap().as_ref(), b"\xff\xd8\xff 2x");
         // Without the token, outside media/ and posters/, or climbing out: nothing.
         let port = server.addr().port();
         for bad in [

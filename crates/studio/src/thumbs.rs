@@ -3,9 +3,14 @@
 //! downloader, `gallery::save_poster`), by [`backfill`] for libraries from before, and again
 //! by a rescan when one is missing or broken. The detail view keeps the full poster.
 //!
-//! A thumb fits in [`MAX_SIDE`]×[`MAX_SIDE`] keeping the poster's aspect (tiles are at most
-//! ~300 CSS px wide; 512 covers HiDPI), is a JPEG of quality [`QUALITY`], and is named after
-//! its poster: `posters/task-12-poster.png` → `thumbs/task-12-poster.jpg`.
+//! A thumb fits in [`MAX_SIDE`]×[`MAX_SIDE`] keeping the poster's aspect (a tile is ~230 CSS
+//! px wide, at most ~300), is a JPEG of quality [`QUALITY`], and is named after its poster:
+//! `posters/task-12-poster.png` → `thumbs/task-12-poster.jpg`. Beside it, for HiDPI screens,
+//! one twice as big ([`MAX_SIDE_HIDPI`], [`hidpi_rel`]: `thumbs/task-12-poster@2x.jpg`); the
+//! grid asks for it only on such a screen (`srcset`). A 1× screen decoding the 2× thumb paid
+//! four times the pixels: the bench measured the web process 13 MiB smaller at 100,000 videos
+//! with 1× thumbs. Thumbs made before there were two sizes are 2×-sized and have no `@2x`
+//! file: the grid shows them on every screen, as before.
 //!
 //! Measured in release (`cargo test --release -p studio --lib thumbs::tests::speed -- --ignored
 //! --nocapture`; `KIE_THUMB_BENCH=<folder>` adds real frames) on the 2-core build machine while
@@ -31,7 +36,9 @@ use crate::paths::{self, LibraryPaths, PathError};
 use crate::tasks;
 
 /// The longest side of a thumb, in pixels.
-pub const MAX_SIDE: u32 = 512;
+pub const MAX_SIDE: u32 = 256;
+/// The longest side of the HiDPI thumb beside it.
+pub const MAX_SIDE_HIDPI: u32 = 512;
 /// The thumbs' JPEG quality: at tile size, 80 is indistinguishable from the poster.
 pub const QUALITY: u8 = 80;
 /// Posters are at most this big (Kie's frames are a few hundred KB, captured ones ≤ 5 MB).
@@ -97,8 +104,33 @@ pub fn make(lib: &LibraryPaths, poster_rel: &str) -> Result<String, ThumbError> 
 /// and renamed, so `dest` is never half a file; its folder is made if missing). For the
 /// bench's seeder too, which makes one thumb per source poster and links it. Blocking.
 pub fn make_from_file(src: &Path, dest: &Path) -> Result<(), ThumbError> {
-    let jpeg = encode(shrink(decode(src)?))?;
-    write_atomically(dest, &jpeg)
+    // The 1× thumb from the 2× one (a quarter of the pixels to shrink); the 2× written first, so
+    // a sound 1× thumb means both were made.
+    let hidpi = shrink(decode(src)?, MAX_SIDE_HIDPI);
+    write_atomically(&hidpi_path(dest), &encode(&hidpi)?)?;
+    write_atomically(dest, &encode(&shrink(hidpi, MAX_SIDE))?)
+}
+
+/// `thumbs/task-12-poster.jpg` → `thumbs/task-12-poster@2x.jpg`: the HiDPI thumb beside it.
+pub fn hidpi_rel(thumb_rel: &str) -> String {
+    match thumb_rel.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') => format!("{stem}@2x.{ext}"),
+        _ => format!("{thumb_rel}@2x"),
+    }
+}
+
+/// [`hidpi_rel`] of a file's path.
+pub fn hidpi_path(thumb: &Path) -> PathBuf {
+    let name = thumb.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    thumb.with_file_name(hidpi_rel(&name))
+}
+
+/// Whether a recorded thumb is whole ([`is_sound`]), and its HiDPI one too when there is
+/// one. A missing HiDPI thumb is a thumb from before there were two (the window shows the 1×
+/// one instead), not damage: a rescan does not remake a whole library for it.
+pub fn both_sound(thumb: &Path) -> bool {
+    let hidpi = hidpi_path(thumb);
+    is_sound(thumb) && (!hidpi.exists() || is_sound(&hidpi))
 }
 
 /// `posters/task-12-poster.png` → `thumbs/task-12-poster.jpg`.
@@ -160,12 +192,14 @@ pub fn make_for(db: &Db, lib: &LibraryPaths, row: &ResultRow) -> Result<ResultRo
             // Deleted meanwhile (the backfill runs beside the window): leave no thumb behind.
             if failed.is_none() && matches!(e, StoreError::NotFound { .. }) {
                 let _ = lib.resolve(&picture).map(std::fs::remove_file);
+                let _ = lib.resolve(&hidpi_rel(&picture)).map(std::fs::remove_file);
             }
             return Err(e.into());
         }
     };
     if let Some(old) = row.thumb_path.as_deref().filter(|old| *old != picture && is_thumb_rel(old)) {
         let _ = lib.resolve(old).map(std::fs::remove_file);
+        let _ = lib.resolve(&hidpi_rel(old)).map(std::fs::remove_file);
     }
     match failed {
         Some(e) => Err(e),
@@ -266,19 +300,19 @@ fn image_error(e: ImageError) -> ThumbError {
     }
 }
 
-/// Fit in [`MAX_SIDE`] a side, keeping the aspect; a smaller picture is kept as it is.
+/// Fit in `side`×`side`, keeping the aspect; a smaller picture is kept as it is.
 /// `thumbnail` (an area average) measured twice as quick as `resize` with `Triangle` and is
 /// as good when shrinking this much.
-fn shrink(img: DynamicImage) -> DynamicImage {
-    if img.width() <= MAX_SIDE && img.height() <= MAX_SIDE {
+fn shrink(img: DynamicImage, side: u32) -> DynamicImage {
+    if img.width() <= side && img.height() <= side {
         return img;
     }
-    img.thumbnail(MAX_SIDE, MAX_SIDE)
+    img.thumbnail(side, side)
 }
 
 /// A JPEG of `img` (an alpha channel is dropped: posters are video frames, opaque).
-fn encode(img: DynamicImage) -> Result<Vec<u8>, ThumbError> {
-    let rgb = img.into_rgb8();
+fn encode(img: &DynamicImage) -> Result<Vec<u8>, ThumbError> {
+    let rgb = img.to_rgb8();
     let mut out = Vec::with_capacity(64 * 1024);
     JpegEncoder::new_with_quality(&mut out, QUALITY)
         .write_image(rgb.as_raw(), rgb.width(), rgb.height(), ExtendedColorType::Rgb8)
@@ -361,11 +395,24 @@ pub(crate) mod tests {
         let path = lib.resolve(&rel).unwrap();
         assert!(is_sound(&path));
         let img = decoded(&path);
+        assert_eq!((img.width(), img.height()), (256, 144));
+        // And the HiDPI one beside it, twice the size.
+        let hidpi = lib.resolve(&hidpi_rel(&rel)).unwrap();
+        assert_eq!(hidpi, lib.root().join("thumbs/task-3-poster@2x.jpg"));
+        assert!(both_sound(&path));
+        let img = decoded(&hidpi);
         assert_eq!((img.width(), img.height()), (512, 288));
-        let size = std::fs::metadata(&path).unwrap().len();
-        assert!(size < 120_000, "{size} bytes");
+        for p in [&path, &hidpi] {
+            let size = std::fs::metadata(p).unwrap().len();
+            assert!(size < 120_000, "{size} bytes");
+        }
         // Nothing else is left in the folder (no temporary file).
-        assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 2);
+        // A torn HiDPI thumb is damage; none at all is a thumb from before there were two.
+        std::fs::write(&hidpi, &std::fs::read(&hidpi).unwrap()[..100]).unwrap();
+        assert!(is_sound(&path) && !both_sound(&path));
+        std::fs::remove_file(&hidpi).unwrap();
+        assert!(both_sound(&path));
     }
 
     #[test]
@@ -375,13 +422,17 @@ pub(crate) mod tests {
         let rel = make(&lib, "posters/task-4-0-poster.png").unwrap();
         assert_eq!(rel, "thumbs/task-4-0-poster.jpg");
         let img = decoded(&lib.resolve(&rel).unwrap());
+        assert_eq!((img.width(), img.height()), (144, 256));
+        let img = decoded(&lib.resolve(&hidpi_rel(&rel)).unwrap());
         assert_eq!((img.width(), img.height()), (288, 512));
         // The simulator's own small frames are not blown up.
         let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kie-sim/assets/landscape.jpg");
         let dest = lib.thumbs_dir().join("small.jpg");
         make_from_file(&small, &dest).unwrap();
-        let img = decoded(&dest);
+        let img = decoded(&hidpi_path(&dest));
         assert_eq!((img.width(), img.height()), (320, 180));
+        let img = decoded(&dest);
+        assert_eq!((img.width(), img.height()), (256, 144));
     }
 
     #[test]
@@ -508,7 +559,8 @@ pub(crate) mod tests {
         assert_eq!(backfill(&db, &lib, 10).unwrap(), 2);
         assert!(thumbs(&db).iter().all(Option::is_some));
         assert_eq!(backfill(&db, &lib, 10).unwrap(), 0);
-        assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 4);
+        // Two thumbs (1× and HiDPI) for each of the four posters that are images.
+        assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 8);
     }
 
     /// An image result has no poster: its thumb is made from the image itself, by the
@@ -537,7 +589,7 @@ pub(crate) mod tests {
         let thumb = library::get_result(&db, row.id).unwrap().thumb_path.unwrap();
         assert_eq!(thumb, format!("thumbs/task-{}-0.jpg", t.id));
         let img = decoded(&lib.resolve(&thumb).unwrap());
-        assert_eq!((img.width(), img.height()), (512, 288));
+        assert_eq!((img.width(), img.height()), (256, 144));
         assert_eq!(backfill(&db, &lib, 10).unwrap(), 0);
     }
 
@@ -552,10 +604,11 @@ pub(crate) mod tests {
         let row = library::set_poster(&db, row.id, Some("posters/other.png")).unwrap();
         let row = make_for(&db, &lib, &row).unwrap();
         assert_eq!(row.thumb_path.as_deref(), Some("thumbs/other.jpg"));
-        assert!(!first.exists());
+        assert!(!first.exists() && !hidpi_path(&first).exists());
 
         let gone = library::delete_result(&db, row.id).unwrap();
         std::fs::remove_file(lib.thumbs_dir().join("other.jpg")).unwrap();
+        std::fs::remove_file(lib.thumbs_dir().join("other@2x.jpg")).unwrap();
         assert!(matches!(make_for(&db, &lib, &gone), Err(ThumbError::Store(StoreError::NotFound { .. }))));
         assert_eq!(std::fs::read_dir(lib.thumbs_dir()).unwrap().count(), 0);
     }
@@ -576,11 +629,11 @@ pub(crate) mod tests {
                 let t = std::time::Instant::now();
                 let img = decode(&src).unwrap();
                 let t1 = t.elapsed();
-                let thumb = img.thumbnail(MAX_SIDE, MAX_SIDE);
+                let thumb = img.thumbnail(MAX_SIDE_HIDPI, MAX_SIDE_HIDPI);
                 let t2 = t.elapsed();
-                let _ = img.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Triangle);
+                let _ = img.resize(MAX_SIDE_HIDPI, MAX_SIDE_HIDPI, image::imageops::FilterType::Triangle);
                 let t3 = t.elapsed();
-                let jpeg = encode(thumb).unwrap();
+                let jpeg = encode(&thumb).unwrap();
                 write_atomically(&dest, &jpeg).unwrap();
                 let t4 = t.elapsed();
                 for (s, d) in stages.iter_mut().zip([t1, t2 - t1, t3 - t2, t4 - t3]) {

@@ -298,9 +298,16 @@ async fn a_poster_that_lands_gets_its_thumb() {
     assert_eq!(rows[0].thumb_path.as_deref(), Some(thumb.as_str()));
     let path = studio.paths().resolve(&thumb).unwrap();
     assert!(studio::thumbs::is_sound(&path));
-    // The simulator's frame is 320×180: kept at its size, not blown up.
-    let img = image::ImageReader::open(&path).unwrap().with_guessed_format().unwrap().decode().unwrap();
-    assert_eq!((img.width(), img.height()), (320, 180));
+    // The simulator's frame is 320×180: the 1× thumb is tile-sized, the HiDPI one keeps the
+    // frame's size (not blown up).
+    let size = |p: &std::path::Path| {
+        let img = image::ImageReader::open(p).unwrap().with_guessed_format().unwrap().decode().unwrap();
+        (img.width(), img.height())
+    };
+    assert_eq!(size(&path), (256, 144));
+    let hidpi = rows[0].thumb_hidpi_path.as_deref().expect("a HiDPI thumb");
+    assert_eq!(hidpi, format!("thumbs/task-{}-poster@2x.jpg", task.id));
+    assert_eq!(size(&studio.paths().resolve(hidpi).unwrap()), (320, 180));
     let added = loop {
         match events.try_recv() {
             Ok(studio::events::StudioEvent::ResultAdded { result }) => break result,

@@ -20,7 +20,13 @@ idx: number, kind: ResultKind, path: string | null, size: number | null, sha256:
  * (thumbs.rs), or the poster itself when none could be made from it; `None` until
  * made (the grid shows the poster meanwhile). The detail view keeps the poster.
  */
-thumb_path: string | null, favourite: boolean, notes: string | null, 
+thumb_path: string | null, 
+/**
+ * The HiDPI thumb beside `thumb_path` ([`crate::thumbs::hidpi_rel`]), for screens of
+ * more than one pixel per CSS pixel; not stored. A library's thumbs from before there
+ * were two sizes have none on disk: the window then falls back to `thumb_path`.
+ */
+thumb_hidpi_path: string | null, favourite: boolean, notes: string | null, 
 /**
  * A character's result; on an HD copy, `{"hd_of": idx, "resolution": "1080p"}`.
  */
