@@ -301,7 +301,7 @@ fn remake_thumbs(db: &Db, lib: &LibraryPaths) -> Result<u32, StudioError> {
     let mut made = 0;
     let mut after = 0;
     loop {
-        let page = library::thumb_page(db, after, 1000)?;
+        let page = thumbs::page_with_sources(db, after, 1000)?;
         let Some(&(last, _)) = page.last() else { return Ok(made) };
         after = last;
         for (id, thumb) in page {

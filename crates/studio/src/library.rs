@@ -301,21 +301,6 @@ pub fn result_files(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
     })
 }
 
-/// A page of the results a thumb is made from (a poster, or an image's own file) with the
-/// thumb they have: `(id, thumb_path)`, ids after `after` in order. Ids and paths only, so
-/// a rescan walks 100,000 results without holding their rows.
-pub fn thumb_page(db: &Db, after: i64, limit: u32) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-    db.with(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT id, thumb_path FROM results \
-             WHERE id > ?1 AND (poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL)) \
-             ORDER BY id LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
-}
-
 fn update(db: &Db, id: i64, sql: &str, value: &dyn ToSql) -> Result<ResultRow, StoreError> {
     db.tx(|tx| {
         if tx.execute(sql, params![id, value])? == 0 {
@@ -467,33 +452,6 @@ mod tests {
         assert!(matches!(set_thumb(&db, r.id, Some("../x.jpg")), Err(StoreError::InvalidInput(_))));
         assert!(matches!(set_thumb(&db, 999, None), Err(StoreError::NotFound { .. })));
         assert_eq!(set_thumb(&db, r.id, None).unwrap().thumb_path, None);
-    }
-
-    #[test]
-    fn thumb_pages_hold_what_a_thumb_is_made_from_in_id_order() {
-        let db = Db::open_in_memory().unwrap();
-        let t = task(&db, "m", "p", None, 1);
-        let no_poster = add_result(&db, video(t, 0), 1).unwrap();
-        let with_poster =
-            add_result(&db, NewResult { poster_path: Some("posters/a.jpg".into()), ..video(t, 1) }, 2).unwrap();
-        let image = add_result(
-            &db,
-            NewResult { kind: ResultKind::Image, path: Some("media/2026/03/i.png".into()), ..video(t, 2) },
-            3,
-        )
-        .unwrap();
-        let thumbed =
-            add_result(&db, NewResult { poster_path: Some("posters/b.jpg".into()), ..video(t, 3) }, 4).unwrap();
-        set_thumb(&db, thumbed.id, Some("thumbs/b.jpg")).unwrap();
-        assert_eq!(
-            thumb_page(&db, 0, 10).unwrap(),
-            vec![(with_poster.id, None), (image.id, None), (thumbed.id, Some("thumbs/b.jpg".into()))]
-        );
-        assert!(thumb_page(&db, 0, 10).unwrap().iter().all(|(id, _)| *id != no_poster.id));
-        // Pages follow on from the last id, and end empty.
-        assert_eq!(thumb_page(&db, 0, 2).unwrap().len(), 2);
-        assert_eq!(thumb_page(&db, image.id, 2).unwrap(), vec![(thumbed.id, Some("thumbs/b.jpg".into()))]);
-        assert!(thumb_page(&db, thumbed.id, 2).unwrap().is_empty());
     }
 
     #[test]

@@ -125,6 +125,13 @@ pub fn hidpi_path(thumb: &Path) -> PathBuf {
     thumb.with_file_name(hidpi_rel(&name))
 }
 
+/// Removes a thumb and the HiDPI one beside it, as far as they are there.
+fn remove_both(lib: &LibraryPaths, thumb_rel: &str) {
+    for rel in [thumb_rel.to_string(), hidpi_rel(thumb_rel)] {
+        let _ = lib.resolve(&rel).map(std::fs::remove_file);
+    }
+}
+
 /// Whether a recorded thumb is whole ([`is_sound`]), and its HiDPI one too when there is
 /// one. A missing HiDPI thumb is a thumb from before there were two (the window shows the 1×
 /// one instead), not damage: a rescan does not remake a whole library for it.
@@ -171,9 +178,28 @@ pub fn source_of(row: &ResultRow) -> Option<&str> {
     }
 }
 
-/// The results [`backfill`] still has to do: what `results_thumb_todo` (migration 9) holds,
-/// written the same way so that SQLite uses that partial index.
-const TODO: &str = "thumb_path IS NULL AND (poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL))";
+/// The results a thumb is made from ([`source_of`], in SQL).
+const HAS_SOURCE: &str = "(poster_path IS NOT NULL OR (kind = 'image' AND path IS NOT NULL))";
+
+/// The results [`backfill`] still has to do, `thumb_path IS NULL AND` [`HAS_SOURCE`]: what
+/// `results_thumb_todo` (migration 9, whose comment calls this `TODO`) holds, written the same
+/// way so that SQLite uses that partial index.
+fn todo() -> String {
+    format!("thumb_path IS NULL AND {HAS_SOURCE}")
+}
+
+/// A page of the results a thumb is made from, with the thumb they have: `(id, thumb_path)`,
+/// ids after `after` in order. Ids and paths only, so a rescan walks 100,000 results without
+/// holding their rows.
+pub fn page_with_sources(db: &Db, after: i64, limit: u32) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    db.with(|c| {
+        let mut st = c.prepare_cached(&format!(
+            "SELECT id, thumb_path FROM results WHERE id > ?1 AND {HAS_SOURCE} ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
 
 /// Make the thumb of `row`'s poster (see [`source_of`]) and record it. When the poster itself
 /// is why none can be made, the poster is recorded as the grid's picture instead (so
@@ -191,15 +217,13 @@ pub fn make_for(db: &Db, lib: &LibraryPaths, row: &ResultRow) -> Result<ResultRo
         Err(e) => {
             // Deleted meanwhile (the backfill runs beside the window): leave no thumb behind.
             if failed.is_none() && matches!(e, StoreError::NotFound { .. }) {
-                let _ = lib.resolve(&picture).map(std::fs::remove_file);
-                let _ = lib.resolve(&hidpi_rel(&picture)).map(std::fs::remove_file);
+                remove_both(lib, &picture);
             }
             return Err(e.into());
         }
     };
     if let Some(old) = row.thumb_path.as_deref().filter(|old| *old != picture && is_thumb_rel(old)) {
-        let _ = lib.resolve(old).map(std::fs::remove_file);
-        let _ = lib.resolve(&hidpi_rel(old)).map(std::fs::remove_file);
+        remove_both(lib, old);
     }
     match failed {
         Some(e) => Err(e),
@@ -217,7 +241,7 @@ pub fn make_for(db: &Db, lib: &LibraryPaths, row: &ResultRow) -> Result<ResultRo
 /// so it does not scan the whole table once most results have their thumb.
 pub fn backfill(db: &Db, lib: &LibraryPaths, limit: u32) -> Result<usize, ThumbError> {
     let ids: Vec<i64> = db.with(|c| {
-        let mut st = c.prepare(&format!("SELECT id FROM results WHERE {TODO} ORDER BY id DESC LIMIT ?1"))?;
+        let mut st = c.prepare(&format!("SELECT id FROM results WHERE {} ORDER BY id DESC LIMIT ?1", todo()))?;
         let ids = st.query_map(params![limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     })?;
@@ -532,6 +556,34 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn pages_with_sources_hold_what_a_thumb_is_made_from_in_id_order() {
+        let db = Db::open_in_memory().unwrap();
+        let t = tasks::insert_submitting(&db, "m", &serde_json::Map::new(), None, false, 1).unwrap().id;
+        let video = |idx: u32| NewResult {
+            task_id: t,
+            idx,
+            kind: ResultKind::Video,
+            path: Some(format!("media/2026/03/task-{t}-{idx}.mp4")),
+            ..Default::default()
+        };
+        let add = |new: NewResult| library::add_result(&db, new, 1).unwrap();
+        let no_poster = add(video(0));
+        let with_poster = add(NewResult { poster_path: Some("posters/a.jpg".into()), ..video(1) });
+        let image = add(NewResult { kind: ResultKind::Image, path: Some("media/2026/03/i.png".into()), ..video(2) });
+        let thumbed = add(NewResult { poster_path: Some("posters/b.jpg".into()), ..video(3) });
+        library::set_thumb(&db, thumbed.id, Some("thumbs/b.jpg")).unwrap();
+        assert_eq!(
+            page_with_sources(&db, 0, 10).unwrap(),
+            vec![(with_poster.id, None), (image.id, None), (thumbed.id, Some("thumbs/b.jpg".into()))]
+        );
+        assert!(page_with_sources(&db, 0, 10).unwrap().iter().all(|(id, _)| *id != no_poster.id));
+        // Pages follow on from the last id, and end empty.
+        assert_eq!(page_with_sources(&db, 0, 2).unwrap().len(), 2);
+        assert_eq!(page_with_sources(&db, image.id, 2).unwrap(), vec![(thumbed.id, Some("thumbs/b.jpg".into()))]);
+        assert!(page_with_sources(&db, thumbed.id, 2).unwrap().is_empty());
+    }
+
+    #[test]
     fn backfill_goes_newest_first_and_stops_at_the_limit() {
         let (_dir, db, lib, rows) = with_posters(5);
         // One without a poster is never a candidate.
@@ -578,7 +630,7 @@ pub(crate) mod tests {
         let plan: Vec<String> = db
             .with(|c| {
                 let mut st =
-                    c.prepare(&format!("EXPLAIN QUERY PLAN SELECT id FROM results WHERE {TODO} ORDER BY id DESC"))?;
+                    c.prepare(&format!("EXPLAIN QUERY PLAN SELECT id FROM results WHERE {} ORDER BY id DESC", todo()))?;
                 let rows = st.query_map([], |r| r.get(3))?.collect::<Result<Vec<String>, _>>()?;
                 Ok(rows)
             })
