@@ -187,7 +187,7 @@ export function upsertTask(tasks: Task[], task: Task): Task[] {
   return next;
 }
 
-/** What the queue shows of a task's result: its tile-sized thumb, else its poster. */
-export function queuePicture(r: { thumb_path: string | null; poster_path: string | null }): string | null {
+/** The small picture of a result (the queue's, a gallery tile's): its tile-sized thumb, else its poster. */
+export function thumbOrPoster(r: { thumb_path: string | null; poster_path: string | null }): string | null {
   return r.thumb_path ?? r.poster_path;
 }

@@ -12,7 +12,7 @@ import { plainErrorText, toApiError } from '../logic/errors';
 import { DEFAULT_FILTERS, toResultQuery, type GalleryFilters } from '../logic/gallery';
 import { captureFrame } from '../logic/posterCapture';
 import { PosterQueue } from '../logic/posterQueue';
-import { queuePicture } from '../logic/tasks';
+import { thumbOrPoster } from '../logic/tasks';
 import { PAGE_SIZE } from '../logic/virtualGrid';
 import type { Studio } from './studio.svelte';
 
@@ -315,7 +315,7 @@ export class Gallery {
     const image = await this.capture(src);
     const row = await this.studio.api.savePoster({ id, image });
     this.patch(row);
-    const pic = queuePicture(row);
+    const pic = thumbOrPoster(row);
     if (pic) this.studio.posters[row.task_id] = pic;
   }
 

@@ -16,7 +16,7 @@ import type { ResultView } from '../bindings/ResultView';
 import type { Task } from '../bindings/Task';
 import type { StudioApi, Unsubscribe } from '../api';
 import { plainErrorText, toApiError } from '../logic/errors';
-import { queuePicture, sortTasks, upsertTask, type DownloadProgress } from '../logic/tasks';
+import { sortTasks, thumbOrPoster, upsertTask, type DownloadProgress } from '../logic/tasks';
 import { carryValues, formFromInput, initialForm } from '../logic/form';
 import { libraryFile } from '../logic/format';
 import { Gallery } from './gallery.svelte';
@@ -505,7 +505,7 @@ export class Studio {
       const posters: Record<number, string> = { ...this.posters };
       const seen = new Set<number>();
       for (const r of page.items) {
-        const pic = queuePicture(r);
+        const pic = thumbOrPoster(r);
         if (!pic || seen.has(r.task_id)) continue;
         seen.add(r.task_id);
         posters[r.task_id] = pic;
@@ -517,7 +517,7 @@ export class Studio {
   }
 
   private resultAdded(r: ResultRow): void {
-    const pic = queuePicture(r);
+    const pic = thumbOrPoster(r);
     if (pic) this.posters[r.task_id] = pic;
     if (this.resultsTimer) clearTimeout(this.resultsTimer);
     this.resultsTimer = setTimeout(() => void this.loadResults(), 150);
