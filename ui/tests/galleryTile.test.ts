@@ -6,7 +6,7 @@ import type { ResultView } from '../src/lib/bindings/ResultView';
 import GalleryTile from '../src/lib/components/GalleryTile.svelte';
 import { studioContext } from '../src/lib/state/context';
 import { Studio } from '../src/lib/state/studio.svelte';
-import { RULES, stubApi } from './stubApi';
+import { appInfo, stubApi } from './stubApi';
 
 const BASE = 'http://127.0.0.1:4567/t0k3n';
 
@@ -41,18 +41,7 @@ function result(patch: Partial<ResultView> = {}): ResultView {
 
 function show(r: ResultView) {
   const studio = new Studio(stubApi().api);
-  studio.info = {
-    version: '1',
-    ready: true,
-    demo: false,
-    library_path: '/home/me/Kie Studio/',
-    log_dir: null,
-    media_base: BASE,
-    key: { set: true, source: 'keyring', last4: 'abcd' },
-    hosts: null,
-    library_problem: null,
-    rules: RULES,
-  };
+  studio.info = appInfo({ media_base: BASE });
   render(GalleryTile, { props: { r, index: 0, height: 240, onopen: () => {} }, context: studioContext(studio) });
   return screen.getByTestId(`result-${r.id}`).querySelector('img');
 }

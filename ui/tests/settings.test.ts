@@ -7,22 +7,11 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
 import type { AppInfo } from '../src/lib/bindings/AppInfo';
-import { RULES, stubApi } from './stubApi';
+import { appInfo, stubApi } from './stubApi';
 import { serverPerTest } from './server';
 
 function info(logDir: string | null): AppInfo {
-  return {
-    version: '9.8.7',
-    ready: true,
-    demo: false,
-    library_path: '/home/me/kie-studio',
-    log_dir: logDir,
-    media_base: null,
-    key: { set: true, source: 'keyring', last4: 'abcd' },
-    hosts: null,
-    library_problem: null,
-    rules: RULES,
-  };
+  return appInfo({ version: '9.8.7', library_path: '/home/me/kie-studio', log_dir: logDir });
 }
 
 /** The window on a stub core that answers what the first screens ask. */

@@ -1,11 +1,29 @@
 // A transport that records what it is asked and answers from a table, for tests of the
 // window's own code (the client, state, a component) without the core.
 import { createStudioApi, type StudioApi } from '../src/lib/api';
+import type { AppInfo } from '../src/lib/bindings/AppInfo';
 import type { Rules } from '../src/lib/bindings/Rules';
 import type { Transport, Unsubscribe } from '../src/lib/api/transport';
 
 /** As the core gives them in `AppInfo.rules`. */
 export const RULES: Rules = { usd_per_credit: 0.005, handle_max_len: 40, handle_chars: 'A-Za-z0-9_.' };
+
+/** The app's state as the core gives it for a ready real library with a saved key. */
+export function appInfo(patch: Partial<AppInfo> = {}): AppInfo {
+  return {
+    version: '1',
+    ready: true,
+    demo: false,
+    library_path: '/home/me/Kie Studio/',
+    log_dir: null,
+    media_base: null,
+    key: { set: true, source: 'keyring', last4: 'abcd' },
+    hosts: null,
+    library_problem: null,
+    rules: RULES,
+    ...patch,
+  };
+}
 
 export interface StubTransport extends Transport {
   /** Every call, in order. */

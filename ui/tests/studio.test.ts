@@ -1,23 +1,12 @@
 import { waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { Studio } from '../src/lib/state/studio.svelte';
-import { RULES, stubApi } from './stubApi';
+import { appInfo, stubApi } from './stubApi';
 import { server, serverPerTest } from './server';
 
 function withInfo(mediaBase: string | null): Studio {
   const s = new Studio(stubApi().api);
-  s.info = {
-    version: '1',
-    ready: true,
-    demo: false,
-    library_path: '/home/me/Kie Studio/',
-    log_dir: null,
-    media_base: mediaBase,
-    key: { set: true, source: 'keyring', last4: 'abcd' },
-    hosts: null,
-    library_problem: null,
-    rules: RULES,
-  };
+  s.info = appInfo({ media_base: mediaBase });
   return s;
 }
 
