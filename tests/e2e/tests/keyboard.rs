@@ -194,12 +194,22 @@ async fn one_whole_flow_with_the_keyboard_only() {
     assert_focus_shown(&app, "after Ctrl+Enter").await;
 
     // ---- a second one by the button and Enter, a third by the button and Space ----
+    // A press while the last send is still answered is ignored on purpose (nothing is sent
+    // twice): each press waits until the form says it is no longer sending.
+    let sent = || async {
+        app.wait_for("the form to finish sending", Duration::from_secs(20), || async {
+            !app.text("submit").await.contains("Sending")
+        })
+        .await
+    };
+    sent().await;
     let submit = tab_to(&app, "submit").await;
     assert!(submit.ring);
     press(&app, &[Key::Enter]).await;
     app.wait_for("a second task", Duration::from_secs(20), || async { app.task_ids().await.len() > before.len() + 1 })
         .await;
     assert_focus_shown(&app, "after the submit button").await;
+    sent().await;
     press(&app, &[Key::Space]).await;
     app.wait_for("a third task", Duration::from_secs(20), || async { app.task_ids().await.len() > before.len() + 2 })
         .await;
