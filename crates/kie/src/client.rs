@@ -24,6 +24,9 @@ use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::secret::ApiKey;
 use crate::validate::validate;
 
+mod writer;
+use writer::Writer;
+
 pub const DEFAULT_API_BASE: &str = "https://api.kie.ai";
 pub const DEFAULT_UPLOAD_BASE: &str = "https://kieai.redpandaai.co";
 
@@ -462,39 +465,57 @@ impl KieClient {
             return Err(too_big(status, format!("{total} bytes announced")));
         }
         file.seek(std::io::SeekFrom::Start(written)).await.map_err(|e| file_error(Path::new("download"), e))?;
+        // Received here, written by the writer meanwhile; it is stopped (every queued chunk
+        // written) before the file is emptied or the error returned.
+        let writer = Writer::start(file, written, progress, announced)
+            .await
+            .map_err(|e| file_error(Path::new("download"), e))?;
         let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                if e.is_timeout() {
-                    KieError::Timeout(Failure::wire(format!("download stalled: {e}")))
-                } else {
-                    KieError::Connection {
-                        failure: Failure::wire(format!("download broke off: {e}")),
-                        never_sent: false,
-                    }
+        let received: Result<(), (KieError, bool)> = async {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| {
+                    let e = if e.is_timeout() {
+                        KieError::Timeout(Failure::wire(format!("download stalled: {e}")))
+                    } else {
+                        KieError::Connection {
+                            failure: Failure::wire(format!("download broke off: {e}")),
+                            never_sent: false,
+                        }
+                    };
+                    (e, false)
+                })?;
+                let after = written + chunk.len() as u64;
+                if after > cap {
+                    return Err((too_big(status, format!("more than {} sent", size_words(cap))), true));
                 }
-            })?;
-            let after = written + chunk.len() as u64;
-            if after > cap {
-                drop(stream);
+                if announced.is_some_and(|t| after > t) {
+                    let e = KieError::Malformed(Failure::new(
+                        Some(status),
+                        None,
+                        format!("the server sent more than the {} bytes it announced", announced.unwrap_or(0)),
+                        "",
+                    ));
+                    return Err((e, true));
+                }
+                if !writer.send(chunk).await {
+                    // The write failed: `finish` says why.
+                    break;
+                }
+                written = after;
+            }
+            Ok(())
+        }
+        .await;
+        drop(stream);
+        let in_file = writer.finish().await.map_err(|e| file_error(Path::new("download"), e));
+        match received {
+            // Not worth resuming (over its cap, more than announced): emptied.
+            Err((e, true)) => {
                 file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
-                return Err(too_big(status, format!("more than {} sent", size_words(cap))));
+                return Err(e);
             }
-            if announced.is_some_and(|t| after > t) {
-                drop(stream);
-                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
-                return Err(KieError::Malformed(Failure::new(
-                    Some(status),
-                    None,
-                    format!("the server sent more than the {} bytes it announced", announced.unwrap_or(0)),
-                    "",
-                )));
-            }
-            file.write_all(&chunk).await.map_err(|e| file_error(Path::new("download"), e))?;
-            written = after;
-            if let Some(p) = &progress {
-                p(written, announced);
-            }
+            Err((e, false)) => return Err(e),
+            Ok(()) => written = in_file?,
         }
         file.flush().await.map_err(|e| file_error(Path::new("download"), e))?;
         if let Some(expected) = announced {
