@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncSeekExt;
 use tokio::sync::Notify;
 
 use crate::catalogue::{MediaType, ModelSpec};
@@ -414,6 +414,8 @@ impl KieClient {
                 "",
             ))
         };
+        // Any error of the partial file itself.
+        let on_file = |e| file_error(Path::new("download"), e);
         let mut req = self.inner.http.get(link);
         if already > 0 {
             req = req.header(header::RANGE, format!("bytes={already}-"));
@@ -442,12 +444,12 @@ impl KieClient {
                 (already, total, true)
             }
             200..=299 => {
-                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+                file.set_len(0).await.map_err(on_file)?;
                 (0, resp.content_length(), false)
             }
             // The range starts at or past the end: start over rather than guess.
             416 => {
-                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+                file.set_len(0).await.map_err(on_file)?;
                 return Err(KieError::Truncated { got: 0, expected: already });
             }
             403 | 404 | 410 => {
@@ -461,15 +463,13 @@ impl KieClient {
             }
         };
         if let Some(total) = announced.filter(|t| *t > cap) {
-            file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+            file.set_len(0).await.map_err(on_file)?;
             return Err(too_big(status, format!("{total} bytes announced")));
         }
-        file.seek(std::io::SeekFrom::Start(written)).await.map_err(|e| file_error(Path::new("download"), e))?;
+        file.seek(std::io::SeekFrom::Start(written)).await.map_err(on_file)?;
         // Received here, written by the writer meanwhile; it is stopped (every queued chunk
         // written) before the file is emptied or the error returned.
-        let writer = Writer::start(file, written, progress, announced)
-            .await
-            .map_err(|e| file_error(Path::new("download"), e))?;
+        let writer = Writer::start(file, written, progress, announced).await.map_err(on_file)?;
         let mut stream = resp.bytes_stream();
         let received: Result<(), (KieError, bool)> = async {
             while let Some(chunk) = stream.next().await {
@@ -507,17 +507,16 @@ impl KieClient {
         }
         .await;
         drop(stream);
-        let in_file = writer.finish().await.map_err(|e| file_error(Path::new("download"), e));
+        let in_file = writer.finish().await.map_err(on_file);
         match received {
             // Not worth resuming (over its cap, more than announced): emptied.
             Err((e, true)) => {
-                file.set_len(0).await.map_err(|e| file_error(Path::new("download"), e))?;
+                file.set_len(0).await.map_err(on_file)?;
                 return Err(e);
             }
             Err((e, false)) => return Err(e),
             Ok(()) => written = in_file?,
         }
-        file.flush().await.map_err(|e| file_error(Path::new("download"), e))?;
         if let Some(expected) = announced {
             if written != expected {
                 return Err(KieError::Truncated { got: written, expected });

@@ -40,7 +40,6 @@ impl Writer {
                     p(written, announced);
                 }
             }
-            out.flush()?;
             Ok(written)
         });
         Ok(Writer { tx, job })
