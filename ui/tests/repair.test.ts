@@ -61,6 +61,7 @@ describe('a damaged library', () => {
       get_catalogue: [],
       list_models: [],
       list_tasks: [],
+      list_queue: [],
       list_characters: [],
       list_results: { items: [], total: 0 },
     });

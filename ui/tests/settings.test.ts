@@ -21,6 +21,7 @@ function stubWindow(logDir: string | null, openFolder: unknown = null) {
     get_catalogue: [],
     list_models: [],
     list_tasks: [],
+    list_queue: [],
     list_characters: [],
     list_results: { items: [], total: 0 },
     watch_progress: null,

@@ -2,6 +2,7 @@ import { waitFor } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { Studio } from '../src/lib/state/studio.svelte';
 import { appInfo, stubApi } from './stubApi';
+import { taskRow } from './taskRow';
 import { server, serverPerTest } from './server';
 
 function withInfo(mediaBase: string | null): Studio {
@@ -56,6 +57,37 @@ describe('the stub core', () => {
     } finally {
       errors.mockRestore();
     }
+  });
+});
+
+describe('the queue', () => {
+  it('opens with the newest tasks and every older open one, and shows older ones a page at a time', async () => {
+    // Tasks 1..30, one a second; task 2 still running.
+    const all = Array.from({ length: 30 }, (_, i) =>
+      taskRow({ id: i + 1, created_at: (i + 1) * 1000, status: i + 1 === 2 ? 'running' : 'succeeded', is_final: i + 1 !== 2 }),
+    ).reverse();
+    const listQueue = ({ newest, before }: Record<string, unknown>) => {
+      if (before === null) return [...all.slice(0, newest as number), ...all.filter((t) => t.id === 2)];
+      return all.filter((t) => t.id < (before as number)).slice(0, newest as number);
+    };
+    const { api, transport } = stubApi({ list_queue: listQueue });
+    const s = new Studio(api);
+    await s.loadTasks();
+    expect(s.tasks.map((t) => t.id)).toEqual([30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 2]);
+    expect(s.queueOlderThan).toBe(19);
+    // An event meanwhile: a newer record of a task already shown stays.
+    s.taskChanged({ ...all.find((t) => t.id === 2)!, progress: 50, updated_at: 9_999 });
+    await s.loadOlderTasks();
+    expect(transport.calls.filter((c) => c.command === 'list_queue').map((c) => c.args)).toEqual([
+      { newest: 12, before: null },
+      { newest: 24, before: 19 },
+    ]);
+    expect(s.tasks.map((t) => t.id)).toEqual(all.map((t) => t.id));
+    expect(s.tasks.find((t) => t.id === 2)!.progress).toBe(50);
+    // Fewer than a page came: nothing older is left.
+    expect(s.queueOlderThan).toBeNull();
+    await s.loadOlderTasks();
+    expect(transport.calls.filter((c) => c.command === 'list_queue')).toHaveLength(2);
   });
 });
 

@@ -415,6 +415,10 @@ impl App {
         Ok(tasks::list(self.studio()?.db(), &q)?)
     }
 
+    pub async fn list_queue(&self, newest: u32, before: Option<i64>) -> Result<Vec<Task>, StudioError> {
+        Ok(tasks::queue(self.studio()?.db(), newest.clamp(1, MAX_PAGE), before)?)
+    }
+
     pub async fn get_task(&self, id: i64) -> Result<Task, StudioError> {
         Ok(tasks::get(self.studio()?.db(), id)?)
     }

@@ -72,7 +72,7 @@ macro_rules! plain_args {
         }
     )*};
 }
-plain_args!(String, Option<String>, i64, u32, bool, Map<String, Value>, crate::library::ResultQuery, crate::payloads::Folder, crate::batches::BatchRequest);
+plain_args!(String, Option<String>, i64, Option<i64>, u32, bool, Map<String, Value>, crate::library::ResultQuery, crate::payloads::Folder, crate::batches::BatchRequest);
 
 impl<T: Serialize + TS + 'static> SurfaceArg for Sink<T> {
     fn from_wire(value: Value, channels: &dyn Channels) -> Result<Self, String> {
@@ -338,8 +338,12 @@ surface! {
         fn resume_batch(id: i64) -> Batch;
         /// The items not yet sent will not be.
         fn cancel_batch(id: i64) -> Batch;
-        /// The queue, newest first.
+        /// Newest first.
         fn list_tasks(limit: u32) -> Vec<Task>;
+        /// The queue, newest first: the newest `newest` tasks and every older one still open
+        /// (sending, running, its outcome unknown, files coming); with `before` (a task id),
+        /// the `newest` tasks older than that one.
+        fn list_queue(newest: u32, before: Option<i64>) -> Vec<Task>;
         fn get_task(id: i64) -> Task;
         /// Stops tracking (Kie cannot cancel).
         fn cancel_task(id: i64) -> Task;

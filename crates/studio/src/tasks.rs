@@ -701,6 +701,45 @@ pub fn by_kie_id(db: &Db, kie_task_id: &str) -> Result<Option<Task>, StoreError>
     })
 }
 
+/// Tasks that still want something of the app or of the user: being sent, being polled
+/// (also given up on: stale), Kie's answer unknown, or files still coming.
+const OPEN: &str =
+    "status IN ('submitting', 'running', 'outcome_unknown') OR (status = 'succeeded' AND downloads_done = 0)";
+
+/// Open tasks the queue shows at most beside the newest (a batch of hundreds shows as its row).
+pub const QUEUE_OPEN_MAX: u32 = 200;
+
+/// The queue (issue 11): the newest `newest` tasks and, older than those, every one still
+/// [open](OPEN) (up to [`QUEUE_OPEN_MAX`]), so that nothing running or waiting for the user is
+/// out of sight however few are shown; with `before` (a task's id), the `newest` tasks older
+/// than that one (the user asked for more). Newest first. Keyset, not offset: a page costs
+/// the same at 100,000 tasks as at 10.
+pub fn queue(db: &Db, newest: u32, before: Option<i64>) -> Result<Vec<Task>, StoreError> {
+    db.with(|c| {
+        let page = |c: &rusqlite::Connection, cond: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<Vec<Task>> {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT ?1"
+            ))?;
+            let rows = st.query_map(p, from_row)?.collect();
+            rows
+        };
+        if let Some(id) = before {
+            return Ok(page(
+                c,
+                "(created_at, id) < (SELECT created_at, id FROM tasks WHERE id = ?2)",
+                &[&newest, &id],
+            )?);
+        }
+        let mut rows = page(c, "1", &[&newest])?;
+        if let Some(last) = rows.last() {
+            let (at, id) = (last.created_at, last.id);
+            let older = page(c, &format!("({OPEN}) AND (created_at, id) < (?2, ?3)"), &[&QUEUE_OPEN_MAX, &at, &id])?;
+            rows.extend(older);
+        }
+        Ok(rows)
+    })
+}
+
 /// What the poller and downloader must pick up at startup: running tasks with a Kie id
 /// that have not been given up on, and successes whose files are not all in yet. Oldest first.
 pub fn unfinished(db: &Db) -> Result<Vec<Task>, StoreError> {
@@ -801,6 +840,80 @@ pub(crate) mod tests {
         mark_failed(&db, t.id, None, None, None, 300).unwrap();
         let ended = record_poll(&db, t.id, "generating", Some(50.0), 10_000, 400).unwrap();
         assert_eq!((ended.status, ended.next_poll_at, ended.progress), (TaskStatus::Failed, None, Some(40.0)));
+    }
+
+    #[test]
+    fn the_queue_is_the_newest_and_every_open_task_older_and_pages_back_by_key() {
+        let db = Db::open_in_memory().unwrap();
+        let at = |n: i64| {
+            insert_submitting(&db, "sora-2-text-to-video", &input(json!({"prompt": "a fox"})), Some(30.0), false, n)
+                .unwrap()
+        };
+        // Oldest first: an unknown outcome, a running task, a success still downloading, then
+        // eight finished ones.
+        let unknown = at(1);
+        mark_outcome_unknown(&db, unknown.id, "timeout", "no answer", 2).unwrap();
+        let polled = at(2);
+        mark_submitted(&db, polled.id, "k-running", 3).unwrap();
+        let fetching = at(3);
+        mark_submitted(&db, fetching.id, "k-fetching", 4).unwrap();
+        mark_succeeded(&db, fetching.id, &result(), Some(30.0), 5).unwrap();
+        let done: Vec<i64> = (10..18)
+            .map(|n| {
+                let t = at(n);
+                mark_submitted(&db, t.id, &format!("k{n}"), n).unwrap();
+                mark_failed(&db, t.id, None, None, None, n).unwrap();
+                t.id
+            })
+            .collect();
+        let ids = |v: Vec<Task>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+
+        // The newest three, then the open ones older than those, newest first.
+        let first = ids(queue(&db, 3, None).unwrap());
+        assert_eq!(first, vec![done[7], done[6], done[5], fetching.id, polled.id, unknown.id]);
+        // Asked for more: the three older than the last of the newest, finished or not.
+        assert_eq!(ids(queue(&db, 3, Some(done[5])).unwrap()), vec![done[4], done[3], done[2]]);
+        assert_eq!(ids(queue(&db, 5, Some(done[0])).unwrap()), vec![fetching.id, polled.id, unknown.id]);
+        assert!(queue(&db, 5, Some(unknown.id)).unwrap().is_empty());
+        // Fewer tasks than asked for: each once.
+        assert_eq!(queue(&db, 50, None).unwrap().len(), 11);
+        // Ties of time are ordered by id.
+        let (a, b) = (at(20), at(20));
+        assert_eq!(ids(queue(&db, 2, None).unwrap())[..2], [b.id, a.id]);
+        assert_eq!(ids(queue(&db, 1, Some(b.id)).unwrap()), vec![a.id]);
+    }
+
+    #[test]
+    fn the_queue_reads_no_more_than_it_shows() {
+        let db = Db::open_in_memory().unwrap();
+        let plans = db
+            .with(|c| {
+                let mut out = Vec::new();
+                for cond in [
+                    "1".to_string(),
+                    format!("({OPEN}) AND (created_at, id) < (?2, ?3)"),
+                    "(created_at, id) < (SELECT created_at, id FROM tasks WHERE id = ?2)".to_string(),
+                ] {
+                    let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT 5");
+                    let mut st = c.prepare(&sql)?;
+                    let n = st.parameter_count();
+                    let rows = st
+                        .query_map(rusqlite::params_from_iter(std::iter::repeat_n(1, n)), |r| r.get::<_, String>(3))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    out.push(rows);
+                }
+                Ok(out)
+            })
+            .unwrap();
+        // The newest and the older pages walk the time index from where they start.
+        for plan in [&plans[0], &plans[2]] {
+            assert!(plan.iter().any(|p| p.contains("tasks_created_at")), "{plan:?}");
+            assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
+        }
+        // The open ones are looked up by status, never by reading every finished task.
+        let open = &plans[1];
+        assert!(open.iter().any(|p| p.contains("(status=?)")), "{open:?}");
+        assert!(!open.iter().any(|p| p == "SCAN tasks" || p.contains("USING INDEX tasks_created_at")), "{open:?}");
     }
 
     #[test]

@@ -51,6 +51,7 @@ export const COMMANDS = [
   'resume_batch',
   'cancel_batch',
   'list_tasks',
+  'list_queue',
   'get_task',
   'cancel_task',
   'check_task_again',
@@ -147,8 +148,14 @@ export interface Api {
   resumeBatch(args: { id: number }): Promise<Batch>;
   /** The items not yet sent will not be. */
   cancelBatch(args: { id: number }): Promise<Batch>;
-  /** The queue, newest first. */
+  /** Newest first. */
   listTasks(args: { limit: number }): Promise<Array<Task>>;
+  /**
+   * The queue, newest first: the newest `newest` tasks and every older one still open
+   * (sending, running, its outcome unknown, files coming); with `before` (a task id),
+   * the `newest` tasks older than that one.
+   */
+  listQueue(args: { newest: number; before: number | null }): Promise<Array<Task>>;
   getTask(args: { id: number }): Promise<Task>;
   /** Stops tracking (Kie cannot cancel). */
   cancelTask(args: { id: number }): Promise<Task>;
@@ -266,6 +273,7 @@ export function createApi(t: Transport): Api {
     resumeBatch: (args) => t.invoke('resume_batch', { id: args.id }) as Promise<Batch>,
     cancelBatch: (args) => t.invoke('cancel_batch', { id: args.id }) as Promise<Batch>,
     listTasks: (args) => t.invoke('list_tasks', { limit: args.limit }) as Promise<Array<Task>>,
+    listQueue: (args) => t.invoke('list_queue', { newest: args.newest, before: args.before }) as Promise<Array<Task>>,
     getTask: (args) => t.invoke('get_task', { id: args.id }) as Promise<Task>,
     cancelTask: (args) => t.invoke('cancel_task', { id: args.id }) as Promise<Task>,
     checkTaskAgain: (args) => t.invoke('check_task_again', { id: args.id }) as Promise<Task>,

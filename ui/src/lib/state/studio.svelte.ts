@@ -35,6 +35,11 @@ export type Screen = 'create' | 'gallery' | 'characters' | 'spend' | 'settings';
 export const SCREENS: Screen[] = ['create', 'gallery', 'characters', 'spend', 'settings'];
 
 const LAST_MODEL_KEY = 'kie-studio.last-model';
+/** The queue opens with the newest tasks (and every older one still open: `list_queue`); the
+ *  rest come a page at a time when asked for. Each task shown costs the window memory whatever
+ *  is in view (issue 11: 50 measured ~10 MiB more than 10 at 100,000 videos). */
+const QUEUE_NEWEST = 12;
+const QUEUE_OLDER = 24;
 /** Errors that mean Kie is out of reach (the balance shows "offline", quietly). */
 const OFFLINE_CODES = new Set<string>(['connection', 'timeout', 'unavailable', 'upstream_timeout', 'server_error', 'rate_limited']);
 const LAST_PROMPT_MODEL_KEY = 'kie-studio.last-prompt-model';
@@ -73,6 +78,8 @@ export class Studio {
   /** The balance could not be fetched because Kie is out of reach (shown quietly). */
   balanceOffline = $state(false);
   tasks: Task[] = $state([]);
+  /** More tasks are older than the queue shows: the id they are older than (`loadOlderTasks`). */
+  queueOlderThan: number | null = $state(null);
   /** The library's batches, newest first (the queue shows those still going or stopped). */
   batches: Batch[] = $state([]);
   /** Per task, per result index: bytes downloaded. */
@@ -412,7 +419,10 @@ export class Studio {
 
   async loadTasks(): Promise<void> {
     try {
-      const list = await this.api.listTasks({ limit: 50 });
+      const list = await this.api.listQueue({ newest: QUEUE_NEWEST, before: null });
+      // The oldest of the newest (the open ones older than it follow): where "older" starts.
+      const newest = list.slice(0, QUEUE_NEWEST);
+      this.queueOlderThan = newest.length === QUEUE_NEWEST ? newest[newest.length - 1].id : null;
       // Events may have arrived meanwhile: the newer record wins.
       let merged = sortTasks(list);
       for (const t of this.tasks) {
@@ -424,6 +434,17 @@ export class Studio {
     } catch (e) {
       console.error('list_tasks failed', e);
     }
+  }
+
+  /** The next older tasks in the queue (the user asked for them). */
+  async loadOlderTasks(): Promise<void> {
+    const before = this.queueOlderThan;
+    if (before === null) return;
+    const page = await this.api.listQueue({ newest: QUEUE_OLDER, before });
+    this.queueOlderThan = page.length === QUEUE_OLDER ? page[page.length - 1].id : null;
+    // What an event brought meanwhile stays as it is.
+    const known = new Set(this.tasks.map((t) => t.id));
+    this.tasks = sortTasks([...this.tasks, ...page.filter((t) => !known.has(t.id))]);
   }
 
   /** A task record from an event or a command's answer. */
