@@ -378,7 +378,7 @@ impl Plan {
             // A search that matches little: its results, sorted, cost less than a walk that
             // passes many results to find a page of them.
             Some(found) if (found.len() as f64) * LOOKUP_COST <= steps => {
-                How::Sorted(Source { arms: vec![found_keys(&shape, order)], merge: false })
+                How::Sorted(Source { arms: vec![found_keys(&shape, order, found)?], merge: false })
             }
             _ if !order.is_cost() => How::Walk(Walk::Date(path.0.clone())),
             // A cost walk checks each filter on the row: sort the filter's own index range
@@ -416,22 +416,16 @@ fn batch_ids(c: &Connection, batch: i64) -> Result<Vec<i64>, StoreError> {
 const BATCH_IDS: &str =
     "SELECT r.id FROM results r WHERE r.task_id IN (SELECT t.id FROM tasks t WHERE t.batch_id = ?1)";
 
-/// Keys of the results the search (or batch) found, and the filters keep, in no order: for
-/// [`How::Sorted`]. The search runs again inside: it matches little.
-fn found_keys(shape: &Shape, order: Order) -> (String, Vec<Value>) {
-    let mut args = Vec::new();
-    let mut terms = Vec::new();
-    if let Some(search) = &shape.search {
-        terms.push("r.id IN (SELECT rowid FROM gallery_fts WHERE gallery_fts MATCH ?)".to_string());
-        args.push(Value::Text(search.clone()));
-    }
-    if let Some(batch) = shape.batch {
-        terms.push("r.task_id IN (SELECT t.id FROM tasks t WHERE t.batch_id = ?)".to_string());
-        args.push(Value::Integer(batch));
-    }
+/// Keys of the results the search (or batch) found (`found`, ascending ids), and the filters
+/// keep, in no order: for [`How::Sorted`]. They are looked up by id: running the search again
+/// inside the statement read the full-text index twice, which was most of a search of several
+/// words.
+fn found_keys(shape: &Shape, order: Order, found: &[i64]) -> Result<(String, Vec<Value>), StoreError> {
+    let mut args = vec![Value::Text(serde_json::to_string(found)?)];
+    let mut terms = vec!["r.id IN (SELECT value FROM json_each(?))".to_string()];
     terms.extend(shape.terms(None, &mut args, true));
     let sql = format!("SELECT r.id, r.created_at, {} FROM results r WHERE {}", order.k_sql(), terms.join(" AND "));
-    (sql, args)
+    Ok((sql, args))
 }
 
 /// Down a date path, in the date `order` (`None`: in no order, for a count or a sort here).
@@ -745,7 +739,7 @@ fn count_plan(c: &Connection, memo: &Memo, plan: &Plan) -> Result<i64, StoreErro
     }
     if (found.len() as f64) * LOOKUP_COST < plan.path.1 as f64 {
         // Look up what the search found.
-        let (sql, args) = found_keys(shape, shape.order);
+        let (sql, args) = found_keys(shape, shape.order, found)?;
         let sql = format!("SELECT count(*) FROM ({sql})");
         return Ok(prepare(c, &sql)?.query_row(params_from_iter(args), |r| r.get(0))?);
     }
